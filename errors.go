@@ -1,0 +1,125 @@
+package paykit
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The sentinel errors. Every error paykit returns for a failed call is an *Error whose Kind is
+// one of these, so callers test with errors.Is(err, paykit.ErrNotFound).
+var (
+	// ErrInvalidRequest: the provider answered 400, or paykit refused the request before
+	// sending anything.
+	ErrInvalidRequest = errors.New("invalid request")
+	// ErrUnauthorized: 401 or 403, bad credentials.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrNotFound: 404.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: 409 that paykit could not resolve.
+	ErrConflict = errors.New("conflict")
+	// ErrUnprocessable: 422 (Ecster 4424).
+	ErrUnprocessable = errors.New("unprocessable")
+	// ErrRateLimited: 429 after every allowed retry.
+	ErrRateLimited = errors.New("rate limited")
+	// ErrUnavailable: 5xx after every allowed retry, or a network failure.
+	ErrUnavailable = errors.New("provider unavailable")
+	// ErrInvalidSignature: a notification whose signature is missing or wrong.
+	ErrInvalidSignature = errors.New("invalid signature")
+	// ErrUnsupported: the provider cannot do this operation (see Capabilities).
+	ErrUnsupported = errors.New("unsupported by provider")
+	// ErrAmountMismatch: a response or notification whose amount or currency differs from
+	// what was asked. Never treat it as a success.
+	ErrAmountMismatch = errors.New("amount mismatch")
+)
+
+// Error is the error paykit returns. Is matches Kind; Unwrap gives Err, the cause underneath
+// (a network error, a context error, a JSON error), so errors.Is(err,
+// context.DeadlineExceeded) holds when the deadline ended the call. Error text never holds a
+// secret, a token or a signature.
+type Error struct {
+	Provider   string        // "ecredits", …; empty for checks made before a provider was chosen
+	Op         string        // what paykit was doing: "create payment", "get request", …
+	StatusCode int           // the HTTP status, 0 when no response came
+	Code       string        // the provider's error code, if any (Ecster's integers as decimal strings)
+	Type       string        // the provider's error type, if any
+	Message    string        // the provider's or paykit's explanation
+	RetryAfter time.Duration // how long the provider asked to wait, if it did
+	Kind       error         // one of the sentinel errors
+	Err        error         // the underlying cause, if any
+	// Body is the provider's raw error body, cut to 4 KiB, for diagnosis. It is not part of
+	// Error(), because a provider may echo what it was sent.
+	Body []byte
+}
+
+// Error formats e as "paykit: ecredits: create payment: 409 conflict: <message>".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("paykit: ")
+	if e.Provider != "" {
+		b.WriteString(e.Provider)
+		b.WriteString(": ")
+	}
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
+	if e.StatusCode != 0 {
+		b.WriteString(strconv.Itoa(e.StatusCode))
+		b.WriteString(" ")
+	}
+	if e.Kind != nil {
+		b.WriteString(e.Kind.Error())
+	} else {
+		b.WriteString("error")
+	}
+	if e.Code != "" {
+		b.WriteString(" (code ")
+		b.WriteString(e.Code)
+		b.WriteString(")")
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	if e.RetryAfter > 0 {
+		b.WriteString(" (retry after ")
+		b.WriteString(e.RetryAfter.String())
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Is reports whether target is e's Kind, so errors.Is(err, paykit.ErrNotFound) works.
+func (e *Error) Is(target error) bool { return e.Kind != nil && e.Kind == target }
+
+// Unwrap returns the underlying cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// KindForStatus maps an HTTP status to the sentinel paykit uses for it, or nil for 2xx/3xx.
+func KindForStatus(status int) error {
+	switch {
+	case status == 400:
+		return ErrInvalidRequest
+	case status == 401 || status == 403:
+		return ErrUnauthorized
+	case status == 404:
+		return ErrNotFound
+	case status == 409:
+		return ErrConflict
+	case status == 422:
+		return ErrUnprocessable
+	case status == 429:
+		return ErrRateLimited
+	case status >= 500:
+		return ErrUnavailable
+	case status >= 400:
+		return ErrInvalidRequest
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+package paykit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Option configures a provider client. Every provider's New takes the same options.
+type Option func(*Settings)
+
+// Settings is what the options set. Provider packages read it with NewSettings; merchants set
+// it only through options.
+type Settings struct {
+	HTTPClient *http.Client  // nil: a client with a transport tuned for concurrent callers
+	Timeout    time.Duration // bound of one HTTP attempt; 0: DefaultTimeout
+	Retry      RetryPolicy
+	Limiter    Limiter      // nil: the provider's default (none, except EchelonPay)
+	Logger     *slog.Logger // nil: no logging
+	UserAgent  string       // sent after paykit's own product token
+}
+
+// RetryPolicy bounds the retries of a call that may safely be repeated.
+type RetryPolicy struct {
+	// MaxAttempts counts every attempt: 3 is the first try and two retries; 1 disables retries.
+	MaxAttempts int
+	// MinWait and MaxWait bound the exponential backoff with full jitter. A Retry-After from
+	// the provider takes precedence over MaxWait.
+	MinWait, MaxWait time.Duration
+}
+
+// Limiter makes callers wait for their turn to send a request. An implementation may be shared
+// across clients, or across replicas through a shared store.
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
+
+// Defaults used when an option is not given.
+const (
+	DefaultTimeout     = 30 * time.Second
+	DefaultMaxAttempts = 3
+	DefaultMinWait     = 200 * time.Millisecond
+	DefaultMaxWait     = 5 * time.Second
+)
+
+// DefaultRetryPolicy is the policy used without WithRetry.
+var DefaultRetryPolicy = RetryPolicy{MaxAttempts: DefaultMaxAttempts, MinWait: DefaultMinWait, MaxWait: DefaultMaxWait}
+
+// NewSettings applies opts over the defaults and checks the result.
+func NewSettings(opts ...Option) (Settings, error) {
+	s := Settings{Timeout: DefaultTimeout, Retry: DefaultRetryPolicy}
+	for _, o := range opts {
+		if o != nil {
+			o(&s)
+		}
+	}
+	if s.Timeout <= 0 {
+		return s, errors.New("paykit: WithTimeout needs a positive duration")
+	}
+	if s.Retry.MaxAttempts < 1 {
+		return s, errors.New("paykit: RetryPolicy.MaxAttempts must be at least 1")
+	}
+	if s.Retry.MinWait < 0 || s.Retry.MaxWait < s.Retry.MinWait {
+		return s, fmt.Errorf("paykit: RetryPolicy needs 0 <= MinWait <= MaxWait, got %v and %v", s.Retry.MinWait, s.Retry.MaxWait)
+	}
+	if l, ok := s.Limiter.(invalidLimiter); ok {
+		return s, l.err
+	}
+	return s, nil
+}
+
+// WithHTTPClient makes the client send its requests through c (for proxies, custom TLS, or
+// tests). Its Timeout, if any, applies as well as WithTimeout.
+func WithHTTPClient(c *http.Client) Option { return func(s *Settings) { s.HTTPClient = c } }
+
+// WithTimeout bounds one HTTP attempt. The whole call, retries included, is bounded by its
+// context.
+func WithTimeout(d time.Duration) Option { return func(s *Settings) { s.Timeout = d } }
+
+// WithRetry sets how often and how patiently calls that may be repeated are retried.
+func WithRetry(p RetryPolicy) Option { return func(s *Settings) { s.Retry = p } }
+
+// WithRateLimit makes the client start at most rps requests per second on average, with
+// bursts of up to burst (a token bucket from golang.org/x/time/rate).
+func WithRateLimit(rps float64, burst int) Option {
+	return func(s *Settings) {
+		if rps <= 0 || burst < 1 {
+			s.Limiter = invalidLimiter{fmt.Errorf("paykit: WithRateLimit needs rps > 0 and burst >= 1, got %v and %d", rps, burst)}
+			return
+		}
+		s.Limiter = rate.NewLimiter(rate.Limit(rps), burst)
+	}
+}
+
+// WithLimiter makes the client wait on l before every request, e.g. a limiter shared by
+// several clients or replicas.
+func WithLimiter(l Limiter) Option { return func(s *Settings) { s.Limiter = l } }
+
+// WithLogger logs every HTTP attempt at debug level (method, path, status, attempt, duration),
+// with secrets, tokens and signatures redacted.
+func WithLogger(l *slog.Logger) Option { return func(s *Settings) { s.Logger = l } }
+
+// WithUserAgent adds ua to the User-Agent header, after paykit's own product token.
+func WithUserAgent(ua string) Option { return func(s *Settings) { s.UserAgent = ua } }
+
+// invalidLimiter carries an option error to NewSettings, so that options stay plain functions.
+type invalidLimiter struct{ err error }
+
+func (l invalidLimiter) Wait(context.Context) error { return l.err }

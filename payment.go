@@ -1,0 +1,313 @@
+package paykit
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Money is an amount in the minor units of its currency: 99.99 EUR is Money{9999, "EUR"}.
+// Money is never converted through float64; Decimal and ParseMoney convert exactly.
+type Money struct {
+	Amount   int64  // minor units of Currency
+	Currency string // ISO 4217 code, or ECS (eCredits) or EC (Entrecard credits)
+}
+
+// currencyExponents lists the number of minor-unit digits of every currency paykit knows.
+// ISO 4217 for real currencies; ECS (eCredits) has 2, EC (Entrecard credits) has none.
+var currencyExponents = map[string]int{
+	"AUD": 2, "BRL": 2, "CAD": 2, "CHF": 2, "CNY": 2, "CZK": 2, "DKK": 2, "EUR": 2, "GBP": 2,
+	"HKD": 2, "HUF": 2, "IDR": 2, "ILS": 2, "INR": 2, "ISK": 0, "JPY": 0, "KRW": 0, "MXN": 2,
+	"MYR": 2, "NOK": 2, "NZD": 2, "PHP": 2, "PLN": 2, "RON": 2, "SEK": 2, "SGD": 2, "THB": 2,
+	"TRY": 2, "USD": 2, "VND": 0, "ZAR": 2,
+	"ECS": 2, // eCredits
+	"EC":  0, // Entrecard credits
+}
+
+// CurrencyExponent reports how many minor-unit digits currency has (2 for EUR, 0 for JPY),
+// and whether paykit knows the currency at all.
+func CurrencyExponent(currency string) (int, bool) {
+	e, ok := currencyExponents[currency]
+	return e, ok
+}
+
+// String formats m as "99.99 EUR"; an unknown currency prints its minor units.
+func (m Money) String() string {
+	d, err := m.Decimal()
+	if err != nil {
+		return strconv.FormatInt(m.Amount, 10) + " " + m.Currency + " (minor units)"
+	}
+	return d + " " + m.Currency
+}
+
+// IsZero reports whether m is the zero Money (no amount, no currency).
+func (m Money) IsZero() bool { return m == Money{} }
+
+// Decimal returns m.Amount in major units as an exact decimal string with exactly as many
+// fraction digits as the currency has: Money{9999, "EUR"} is "99.99", Money{5, "JPY"} is "5".
+func (m Money) Decimal() (string, error) {
+	exp, ok := CurrencyExponent(m.Currency)
+	if !ok {
+		return "", fmt.Errorf("paykit: unknown currency %q", m.Currency)
+	}
+	neg := m.Amount < 0
+	var digits string
+	if neg {
+		// Negate through uint64 so that math.MinInt64 does not overflow.
+		digits = strconv.FormatUint(uint64(-(m.Amount+1))+1, 10)
+	} else {
+		digits = strconv.FormatInt(m.Amount, 10)
+	}
+	if exp > 0 {
+		if len(digits) <= exp {
+			digits = strings.Repeat("0", exp-len(digits)+1) + digits
+		}
+		digits = digits[:len(digits)-exp] + "." + digits[len(digits)-exp:]
+	}
+	if neg {
+		digits = "-" + digits
+	}
+	return digits, nil
+}
+
+// ParseMoney reads a decimal amount in major units ("99.99", "100", "-0.5", "1.50") exactly
+// into Money. Fraction digits beyond the currency's exponent must be zeros ("99.990" is fine
+// for EUR, "99.999" is an error), because Money cannot hold them. Exponent notation, a leading
+// '+', spaces and empty input are errors.
+func ParseMoney(decimal, currency string) (Money, error) {
+	exp, ok := CurrencyExponent(currency)
+	if !ok {
+		return Money{}, fmt.Errorf("paykit: unknown currency %q", currency)
+	}
+	s := decimal
+	neg := false
+	if strings.HasPrefix(s, "-") {
+		neg = true
+		s = s[1:]
+	}
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	if intPart == "" || (hasDot && frac == "") || !allDigits(intPart) || !allDigits(frac) {
+		return Money{}, fmt.Errorf("paykit: %q is not a decimal amount", decimal)
+	}
+	if len(frac) > exp {
+		if strings.Trim(frac[exp:], "0") != "" {
+			return Money{}, fmt.Errorf("paykit: %q has more than %d fraction digits for %s", decimal, exp, currency)
+		}
+		frac = frac[:exp]
+	}
+	frac += strings.Repeat("0", exp-len(frac))
+	var v uint64
+	for _, c := range intPart + frac {
+		d := uint64(c - '0')
+		if v > (math.MaxUint64-d)/10 {
+			return Money{}, fmt.Errorf("paykit: %q is too large", decimal)
+		}
+		v = v*10 + d
+	}
+	if neg {
+		if v > uint64(math.MaxInt64)+1 {
+			return Money{}, fmt.Errorf("paykit: %q is too large", decimal)
+		}
+		return Money{Amount: int64(-v), Currency: currency}, nil //nolint:gosec // range checked above
+	}
+	if v > math.MaxInt64 {
+		return Money{}, fmt.Errorf("paykit: %q is too large", decimal)
+	}
+	return Money{Amount: int64(v), Currency: currency}, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Status is a payment's state in paykit's common vocabulary. Payment.ProviderStatus keeps the
+// provider's own word; a word paykit does not know maps to StatusUnknown, never to StatusFailed.
+type Status string
+
+// The statuses a Payment can have.
+const (
+	StatusPending           Status = "pending"            // waiting for the customer or the provider
+	StatusAuthorized        Status = "authorized"         // approved, not yet captured
+	StatusPartiallyCaptured Status = "partially_captured" // part of the amount captured
+	StatusSucceeded         Status = "succeeded"          // paid in full
+	StatusPartiallyRefunded Status = "partially_refunded" // paid, part of it refunded
+	StatusRefunded          Status = "refunded"           // paid, all of it refunded
+	StatusCanceled          Status = "canceled"           // canceled or aborted before payment
+	StatusFailed            Status = "failed"             // declined or failed
+	StatusExpired           Status = "expired"            // not paid in time
+	StatusUnknown           Status = "unknown"            // a provider status paykit does not know
+)
+
+// IsFinal reports whether no further change of s is expected without a new merchant action:
+// succeeded, refunded, canceled, failed and expired. A partially refunded payment can still be
+// refunded further, so it is not final; StatusUnknown is not final either.
+func (s Status) IsFinal() bool {
+	switch s {
+	case StatusSucceeded, StatusRefunded, StatusCanceled, StatusFailed, StatusExpired:
+		return true
+	}
+	return false
+}
+
+// Item is one line of an order.
+type Item struct {
+	Reference  string // the merchant's article number (Ecster partNumber)
+	Name       string
+	Quantity   int
+	UnitAmount Money // price of one unit, VAT included
+	VATRate    int   // percent × 100: 2500 = 25 %
+}
+
+// Customer is what the merchant knows of the buyer; providers use what they take.
+type Customer struct {
+	FirstName, LastName string
+	Email               string
+	Phone               string
+	Country             string // ISO 3166-1 alpha-2
+}
+
+// PaymentRequest is what CreatePayment needs.
+type PaymentRequest struct {
+	// ID is the merchant's id for this payment: also the idempotency key and the id given to
+	// GetPayment, Capture, Refund and Cancel. Generated in the provider's format when empty.
+	ID string
+	// Reference is the merchant's order reference shown in reports (defaults to ID).
+	Reference   string
+	Amount      Money
+	Description string
+	// Items are line items where the provider takes them. When given, the sum of
+	// Quantity × UnitAmount must equal Amount.
+	Items     []Item
+	Customer  *Customer
+	ReturnURL string
+	CancelURL string
+	NotifyURL string
+	Locale    string // IETF tag, e.g. "sv-SE"
+}
+
+// Validate checks what every provider needs of a request: a positive amount in a known
+// currency, items that add up to it, and absolute http(s) URLs. Provider packages add their
+// own rules. The error matches ErrInvalidRequest.
+func (r PaymentRequest) Validate() error {
+	if _, ok := CurrencyExponent(r.Amount.Currency); !ok {
+		return invalid("amount: unknown currency %q", r.Amount.Currency)
+	}
+	if r.Amount.Amount <= 0 {
+		return invalid("amount must be positive, got %d", r.Amount.Amount)
+	}
+	if len(r.Items) > 0 {
+		var sum int64
+		for i, it := range r.Items {
+			if it.Quantity < 1 {
+				return invalid("items[%d]: quantity must be at least 1, got %d", i, it.Quantity)
+			}
+			if it.UnitAmount.Currency != r.Amount.Currency {
+				return invalid("items[%d]: currency %q differs from the amount's %q", i, it.UnitAmount.Currency, r.Amount.Currency)
+			}
+			if it.UnitAmount.Amount < 0 {
+				return invalid("items[%d]: unit amount must not be negative", i)
+			}
+			line := it.UnitAmount.Amount * int64(it.Quantity)
+			if it.UnitAmount.Amount != 0 && line/it.UnitAmount.Amount != int64(it.Quantity) {
+				return invalid("items[%d]: quantity × unit amount overflows", i)
+			}
+			sum += line
+			if sum < 0 {
+				return invalid("items: sum overflows")
+			}
+		}
+		if sum != r.Amount.Amount {
+			return invalid("items add up to %d, amount is %d", sum, r.Amount.Amount)
+		}
+	}
+	for _, u := range []struct{ name, v string }{{"ReturnURL", r.ReturnURL}, {"CancelURL", r.CancelURL}, {"NotifyURL", r.NotifyURL}} {
+		if u.v == "" {
+			continue
+		}
+		p, err := url.Parse(u.v)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return invalid("%s must be an absolute http(s) URL, got %q", u.name, u.v)
+		}
+	}
+	return nil
+}
+
+func invalid(format string, args ...any) error {
+	return &Error{Op: "validate request", Kind: ErrInvalidRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+// ActionType says what kind of next step an Action is.
+type ActionType string
+
+// The kinds of Action.
+const (
+	ActionRedirect    ActionType = "redirect"     // send the customer to URL
+	ActionQRCode      ActionType = "qr_code"      // show QRCode; URL opens the wallet on the same device
+	ActionClientToken ActionType = "client_token" // hand Token to the provider's front-end script
+)
+
+// Action is what the customer must do next to pay.
+type Action struct {
+	Type   ActionType
+	URL    string // redirect target or universal link
+	QRCode string // the text a QR code encodes
+	Token  string // a cart key or a restricted token for the provider's front-end
+}
+
+// Payment is a payment as paykit sees it, the same shape for every provider.
+type Payment struct {
+	Provider       string // "ecster", "echelon", "entrecard", "ecredits"
+	ID             string // the merchant's id (PaymentRequest.ID)
+	ProviderID     string // the provider's own id where it has one
+	Reference      string
+	Amount         Money
+	Captured       Money
+	Refunded       Money
+	Status         Status
+	ProviderStatus string  // the provider's own status word, kept as it came
+	Action         *Action // what the customer must do next, or nil
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
+// Capabilities says in advance which operations a provider supports; the others return an
+// error that matches ErrUnsupported.
+type Capabilities struct {
+	Capture, PartialCapture, Refund, PartialRefund, Cancel, Webhooks, Payouts bool
+}
+
+// Provider is the interface every provider client implements.
+type Provider interface {
+	// Name is the provider's name as it appears in Payment.Provider.
+	Name() string
+	Capabilities() Capabilities
+	CreatePayment(ctx context.Context, req PaymentRequest) (*Payment, error)
+	GetPayment(ctx context.Context, id string) (*Payment, error)
+	Capture(ctx context.Context, id string, amount Money) (*Payment, error)
+	Refund(ctx context.Context, id string, amount Money) (*Payment, error)
+	Cancel(ctx context.Context, id string) (*Payment, error)
+	// ParseNotification verifies a notification the provider sent, then parses it. A bad or
+	// missing signature matches ErrInvalidSignature; a malformed one ErrInvalidRequest.
+	ParseNotification(r *http.Request) (*Notification, error)
+}
+
+// Notification is a provider's notification about a payment, verified where the provider
+// signs it. It is a signal: NewWebhookHandler fetches the payment before trusting it.
+type Notification struct {
+	Provider  string
+	PaymentID string   // the merchant's id
+	Event     string   // the provider's event or status word
+	Status    Status   // when the notification itself carries one
+	DedupKey  string   // the same key for a redelivery of the same event
+	Payment   *Payment // filled by the webhook handler from GetPayment
+}
