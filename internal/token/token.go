@@ -63,10 +63,7 @@ func (s *Source) Token(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		margin := t.ExpiresAt.Sub(start) / 10
-		if margin > MaxMargin {
-			margin = MaxMargin
-		}
+		margin := min(max(t.ExpiresAt.Sub(start)/10, 0), MaxMargin)
 		s.mu.Lock()
 		s.current = t
 		s.renewAt = t.ExpiresAt.Add(-margin)
