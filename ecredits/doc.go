@@ -1,0 +1,52 @@
+// Package ecredits is paykit's client for the eCredits Widget API: crypto payments in ECS,
+// paid by scanning a QR code with the eCredits eWallet app. It follows the provider's
+// document "eCredits Widget API" (shared/providers/003_5f759044539c66d2.txt in the paykit
+// design repository) and DESIGN.md's decisions where the document is silent.
+//
+// The native API is one method per endpoint: Authenticate, CreateRequest, GetRequest,
+// Payments, Paid, plus WaitPaid (polling with backoff) and VerifyWebhook/Sign. The Client is
+// also a paykit.Provider: CreatePayment returns a payment whose Action is a QR code.
+//
+// # Authentication
+//
+// Config.ClientID and Config.Secret (the API key from the Portal's Web Widget section) buy a
+// JWT from POST /api/authentication. The client caches it and refreshes it before expiresAt,
+// by min(60 s, a tenth of its lifetime); any number of concurrent calls share one refresh,
+// and a 401 causes one refresh and one retry. No goroutine runs in the background.
+//
+// # Amounts
+//
+// Amounts are paykit.Money in minor units. A request is made in ECS or EUR; eCredits
+// converts EUR to ECS. Payment.Amount is what was asked (EUR stays EUR); Request.AmountDue
+// keeps the ECS figure. Decimals go on the wire as exact JSON numbers made from integers and
+// are read back exactly; an answer whose amount differs from the one asked is
+// paykit.ErrAmountMismatch.
+//
+// # Errors
+//
+// Every error is a *paykit.Error; test it with errors.Is against paykit's sentinels
+// (ErrInvalidRequest, ErrUnauthorized, ErrNotFound, ...). eCredits' error bodies, RFC 7807
+// problem documents, are read leniently into Error.Type and Error.Message, and kept raw in
+// Error.Body. Invalid input (an id that is not a GUID, a currency other than ECS or EUR, a
+// non-positive amount) is refused before anything is sent.
+//
+// # Retries
+//
+// GETs and the authentication call are retried on network failures, 429 and 5xx. Creating a
+// request is keyed by its GUID, so it is retried too: when a repeat answers 409 because the
+// first attempt did create it, the existing request is fetched and returned. Backoff and
+// limits come from paykit.WithRetry, WithTimeout and WithRateLimit.
+//
+// # Webhooks
+//
+// The webhook URL is configured in the eCredits Portal, not per request, so
+// PaymentRequest.NotifyURL is not used. eCredits signs only the request id:
+// base64(HMAC-SHA256(key = WebhookSecret, message = lowercase(id))). ParseNotification
+// verifies it in constant time; paykit.NewWebhookHandler then fetches the request and its
+// paid flag before calling the merchant's function, because the status in the body is not
+// signed. Notifications are redelivered until answered 200, so handlers must be idempotent;
+// NewWebhookHandler's dedupe store takes care of that.
+//
+// Capture, Refund and Cancel return errors matching paykit.ErrUnsupported: eCredits settles at
+// once and refunds are made by hand in the Portal or the app.
+package ecredits

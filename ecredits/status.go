@@ -1,0 +1,60 @@
+package ecredits
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/paykit/paykit"
+)
+
+// RequestStatus is a transaction request's status as the webhook numbers it.
+type RequestStatus int
+
+// The statuses of a transaction request.
+const (
+	StatusPending RequestStatus = 0 // not fully paid yet
+	StatusSettled RequestStatus = 1 // paid
+	StatusExpired RequestStatus = 2 // not paid in time; a new request is needed
+)
+
+// String returns the document's name of s, or "Unknown(n)".
+func (s RequestStatus) String() string {
+	switch s {
+	case StatusPending:
+		return "Pending"
+	case StatusSettled:
+		return "Settled"
+	case StatusExpired:
+		return "Expired"
+	}
+	return "Unknown(" + strconv.Itoa(int(s)) + ")"
+}
+
+// PaykitStatus maps s to paykit's vocabulary; an unknown value is StatusUnknown.
+func (s RequestStatus) PaykitStatus() paykit.Status {
+	switch s {
+	case StatusPending:
+		return paykit.StatusPending
+	case StatusSettled:
+		return paykit.StatusSucceeded
+	case StatusExpired:
+		return paykit.StatusExpired
+	}
+	return paykit.StatusUnknown
+}
+
+// statusOf derives a request's status the way DESIGN.md decides: /paid true is settled
+// (paid wins even after expiresAt: the money arrived); else past expiresAt is expired; else
+// pending.
+func statusOf(paid bool, expiresAt, now time.Time) RequestStatus {
+	switch {
+	case paid:
+		return StatusSettled
+	case !expiresAt.IsZero() && !now.Before(expiresAt):
+		return StatusExpired
+	}
+	return StatusPending
+}
+
+// now is swappable so tests can move time.
+var now = time.Now
