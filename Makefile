@@ -1,0 +1,42 @@
+# paykit's tasks. Everything installs what it needs through the Go toolchain.
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@2026.1
+FUZZTIME    ?= 20s
+BENCHTIME   ?= 1s
+PKGS        := ./...
+
+.PHONY: test lint bench fuzz demo cover
+
+## test: vet, then every test with the race detector
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 $(PKGS)
+
+## lint: gofmt, vet and staticcheck (pinned)
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
+
+## bench: every benchmark, with allocations; paykit and bare net/http side by side
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) $(PKGS)
+
+## fuzz: run each fuzz target for FUZZTIME (the seed corpora also run in `make test`)
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## demo: the checkout through every provider against the in-process fakes
+demo:
+	$(GO) run ./examples/checkout
+
+## cover: test coverage per package, and cover.html
+cover:
+	$(GO) test -count=1 -coverprofile=cover.out $(PKGS)
+	$(GO) tool cover -func=cover.out | tail -n 1
+	$(GO) tool cover -html=cover.out -o cover.html
