@@ -25,14 +25,20 @@ type FetchFunc func(ctx context.Context) (Token, error)
 // refreshed on every call.
 const MaxMargin = 60 * time.Second
 
-// now is swappable so tests can move time.
-var now = time.Now
+// fetchTimeout bounds one fetch, which runs without its first caller's cancellation.
+const fetchTimeout = 60 * time.Second
 
 // Source hands out a cached token, fetching a new one when none is cached, when the cached one
 // is due, or after Invalidate. It is safe for concurrent use.
 type Source struct {
 	fetch FetchFunc
 	group singleflight.Group
+	// now is the clock, time.Now outside tests; a field rather than a package variable so
+	// that tests moving time can run in parallel.
+	now func() time.Time
+	// Test hooks, nil outside tests: afterMiss runs when a caller found no usable token,
+	// before it asks for a fetch; beforeWait runs once it waits for the fetch's result.
+	afterMiss, beforeWait func()
 
 	mu      sync.Mutex
 	current Token
@@ -40,36 +46,59 @@ type Source struct {
 }
 
 // NewSource returns a Source that gets its tokens from fetch.
-func NewSource(fetch FetchFunc) *Source { return &Source{fetch: fetch} }
+func NewSource(fetch FetchFunc) *Source { return &Source{fetch: fetch, now: time.Now} }
+
+// cached returns the cached token when one is held and not yet due.
+func (s *Source) cached() (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.current.Value != "" && s.now().Before(s.renewAt) {
+		return s.current.Value, true
+	}
+	return "", false
+}
 
 // Token returns a valid token, fetching one if needed. Concurrent callers share one fetch.
+// When a refresh ahead of expiry fails while the cached token is still valid, Token returns
+// that token, and the next call tries the refresh again.
 func (s *Source) Token(ctx context.Context) (string, error) {
-	s.mu.Lock()
-	if s.current.Value != "" && now().Before(s.renewAt) {
-		v := s.current.Value
-		s.mu.Unlock()
+	if v, ok := s.cached(); ok {
 		return v, nil
 	}
-	s.mu.Unlock()
+	if s.afterMiss != nil {
+		s.afterMiss()
+	}
 
 	// The fetch runs without the first caller's cancellation, so that one impatient caller
 	// cannot fail the fetch for everyone waiting on it; each caller still stops waiting when
 	// its own context ends.
 	ch := s.group.DoChan("token", func() (any, error) {
-		fetchCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+		// A caller that found the token due may reach DoChan only after another caller's
+		// fetch has finished and left the group; the token that fetch stored serves it.
+		if v, ok := s.cached(); ok {
+			return v, nil
+		}
+		fetchCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
 		defer cancel()
-		start := now()
+		start := s.now()
 		t, err := s.fetch(fetchCtx)
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		if err != nil {
+			// The refresh ran ahead of expiry: a token that is still valid beats an error.
+			if s.current.Value != "" && s.now().Before(s.current.ExpiresAt) {
+				return s.current.Value, nil
+			}
 			return "", err
 		}
 		margin := min(max(t.ExpiresAt.Sub(start)/10, 0), MaxMargin)
-		s.mu.Lock()
 		s.current = t
 		s.renewAt = t.ExpiresAt.Add(-margin)
-		s.mu.Unlock()
 		return t.Value, nil
 	})
+	if s.beforeWait != nil {
+		s.beforeWait()
+	}
 	select {
 	case res := <-ch:
 		if res.Err != nil {
