@@ -1,0 +1,321 @@
+package ecreditstest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/paykit/paykit/internal/signature"
+)
+
+// Default credentials and settings. Examples and tests may use the credentials as they are;
+// they are not secrets.
+const (
+	// DefaultClientID is the business id the fake accepts unless Config.ClientID is set
+	// (the sample id of the provider's document).
+	DefaultClientID = "3fa85f34-5717-4562-b3fc-2c963f66afa7"
+	// DefaultSecret is the API key the fake accepts unless Config.Secret is set.
+	DefaultSecret = "ecreditstest-api-key"
+	// DefaultWebhookSecret is the webhook signing secret unless Config.WebhookSecret is set
+	// (the sample secret of the provider's document).
+	DefaultWebhookSecret = "TheSigningSecretOfTheWebHook"
+
+	DefaultTokenLifetime       = time.Hour        // lifetime of an issued token
+	DefaultRequestLifetime     = 15 * time.Minute // time from create to a request's expiresAt
+	DefaultECSPerEUR           = 100              // ECS asked for one EUR
+	DefaultRetryMinWait        = 10 * time.Millisecond
+	DefaultRetryMaxWait        = time.Second
+	DefaultMaxDeliveryAttempts = 20
+)
+
+// Route patterns, as found in Call.Route and given to Calls and OnRoute.
+const (
+	RouteAuthentication  = "/api/authentication"
+	RouteRequests        = "/api/v1/requests"
+	RouteRequest         = "/api/v1/requests/{id}"
+	RouteRequestPayments = "/api/v1/requests/{id}/payments"
+	RouteRequestPaid     = "/api/v1/requests/{id}/paid"
+)
+
+// Errors of the control methods.
+var (
+	// ErrUnknownRequest: no transaction request has that id.
+	ErrUnknownRequest = errors.New("ecreditstest: unknown transaction request")
+	// ErrExpired: the transaction request is past its expiresAt and cannot be paid.
+	ErrExpired = errors.New("ecreditstest: transaction request expired")
+	// ErrPaid: the transaction request is paid and cannot expire.
+	ErrPaid = errors.New("ecreditstest: transaction request already paid")
+	// ErrClosed: the server is closed.
+	ErrClosed = errors.New("ecreditstest: server closed")
+	// ErrNoWebhookURL: WaitDelivered was asked about an id with no delivery while no webhook
+	// URL is configured, so none will come.
+	ErrNoWebhookURL = errors.New("ecreditstest: no webhook URL configured")
+	// ErrGaveUp: a webhook delivery ended without a 200 answer.
+	ErrGaveUp = errors.New("ecreditstest: webhook delivery gave up")
+)
+
+// Config configures a Server. Zero fields take the defaults.
+type Config struct {
+	ClientID      string // business id accepted at /api/authentication; DefaultClientID
+	Secret        string // API key accepted at /api/authentication; DefaultSecret
+	WebhookSecret string // key of the webhook signature; DefaultWebhookSecret
+	// WebhookURL is the merchant's webhook as configured in the eCredits portal. Empty: no
+	// webhooks are sent. SetWebhookURL changes it later.
+	WebhookURL      string
+	TokenLifetime   time.Duration // DefaultTokenLifetime
+	RequestLifetime time.Duration // DefaultRequestLifetime
+	ECSPerEUR       int64         // integer exchange rate; DefaultECSPerEUR
+
+	// Webhook redelivery: the first retry waits RetryMinWait, each later one twice as long
+	// as the one before, at most RetryMaxWait, for at most MaxDeliveryAttempts attempts.
+	RetryMinWait        time.Duration
+	RetryMaxWait        time.Duration
+	MaxDeliveryAttempts int
+	// WebhookClient sends webhooks; nil: a client with a 5-second timeout.
+	WebhookClient *http.Client
+
+	// Now is the server's clock; nil: time.Now. Advance moves it forward.
+	Now func() time.Time
+}
+
+// Server is a running fake eCredits Widget API. Create it with NewServer and Close it when
+// done. It is safe for concurrent use.
+type Server struct {
+	// URL is the base URL of the fake, "http://127.0.0.1:port", with no trailing slash.
+	URL string
+
+	cfg       Config
+	ts        *httptest.Server
+	key       []byte
+	parser    *jwt.Parser
+	signer    *signature.HMACSHA256
+	offset    atomic.Int64 // added to cfg.Now, in nanoseconds
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	hook      *http.Client
+	ownClient bool
+
+	mu            sync.Mutex
+	closed        bool
+	tokenLifetime time.Duration
+	webhookURL    string
+	latency       time.Duration
+	tokens        map[string]time.Time // jti → exact expiry of tokens not revoked
+	authCount     int
+	requests      map[string]*txRequest // by lower-case id
+	faults        []*fault
+	calls         []Call
+	deliveries    []*Delivery
+	changed       chan struct{} // closed and replaced whenever a delivery changes
+}
+
+// NewServer starts a fake eCredits Widget API on a loopback port.
+func NewServer(cfg Config) *Server {
+	if cfg.ClientID == "" {
+		cfg.ClientID = DefaultClientID
+	}
+	if cfg.Secret == "" {
+		cfg.Secret = DefaultSecret
+	}
+	if cfg.WebhookSecret == "" {
+		cfg.WebhookSecret = DefaultWebhookSecret
+	}
+	if cfg.TokenLifetime <= 0 {
+		cfg.TokenLifetime = DefaultTokenLifetime
+	}
+	if cfg.RequestLifetime <= 0 {
+		cfg.RequestLifetime = DefaultRequestLifetime
+	}
+	if cfg.ECSPerEUR <= 0 {
+		cfg.ECSPerEUR = DefaultECSPerEUR
+	}
+	if cfg.RetryMinWait <= 0 {
+		cfg.RetryMinWait = DefaultRetryMinWait
+	}
+	if cfg.RetryMaxWait <= 0 {
+		cfg.RetryMaxWait = DefaultRetryMaxWait
+	}
+	if cfg.RetryMaxWait < cfg.RetryMinWait {
+		cfg.RetryMaxWait = cfg.RetryMinWait
+	}
+	if cfg.MaxDeliveryAttempts <= 0 {
+		cfg.MaxDeliveryAttempts = DefaultMaxDeliveryAttempts
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{
+		cfg:           cfg,
+		key:           randomBytes(32),
+		signer:        signature.NewHMACSHA256([]byte(cfg.WebhookSecret)),
+		tokenLifetime: cfg.TokenLifetime,
+		webhookURL:    cfg.WebhookURL,
+		tokens:        make(map[string]time.Time),
+		requests:      make(map[string]*txRequest),
+		changed:       make(chan struct{}),
+		hook:          cfg.WebhookClient,
+	}
+	if s.hook == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		s.hook = &http.Client{Timeout: 5 * time.Second, Transport: tr}
+		s.ownClient = true
+	}
+	s.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuer(tokenIssuer),
+		jwt.WithSubject(cfg.ClientID),
+		jwt.WithTimeFunc(s.Now),
+	)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.URL = s.ts.URL
+	return s
+}
+
+// Close stops the server: it ends slow answers, stops webhook redeliveries (a delivery
+// without a 200 so far is left undelivered), and waits for its goroutines. Calling it again
+// does nothing.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.notifyLocked()
+	s.mu.Unlock()
+
+	s.cancel()
+	s.ts.Close()
+	s.wg.Wait()
+	if s.ownClient {
+		s.hook.CloseIdleConnections()
+	}
+}
+
+// Client returns an *http.Client that talks to the server (its transport is closed by
+// Close).
+func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// Now is the server's clock: Config.Now plus everything Advance added.
+func (s *Server) Now() time.Time {
+	return s.cfg.Now().Add(time.Duration(s.offset.Load()))
+}
+
+// Advance moves the server's clock forward by d (backward when d is negative). Tokens and
+// transaction requests whose expiry it passes are expired; no webhook is sent for that.
+func (s *Server) Advance(d time.Duration) { s.offset.Add(int64(d)) }
+
+// SetWebhookURL changes the merchant's webhook URL, as the portal does. Empty: no webhooks.
+// It applies to events after the call.
+func (s *Server) SetWebhookURL(u string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.webhookURL = u
+}
+
+// SetTokenLifetime changes the lifetime of tokens issued after the call.
+func (s *Server) SetTokenLifetime(d time.Duration) {
+	if d <= 0 {
+		d = DefaultTokenLifetime
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenLifetime = d
+}
+
+// RevokeTokens invalidates every token issued so far: each later call with one answers 401.
+func (s *Server) RevokeTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.tokens)
+}
+
+// AuthCount reports how many successful authentications the server answered (a
+// MalformedNext or DropNext answer counts, a FailNext one does not: it was not processed).
+func (s *Server) AuthCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.authCount
+}
+
+// Call is one API call the server received.
+type Call struct {
+	Time   time.Time // by the server's clock, when the call arrived
+	Method string
+	Path   string // the path as requested, e.g. /api/v1/requests/70df…/paid
+	Query  string // the raw query, without '?'
+	Route  string // the matched route (RouteRequestPaid, …); "" when no route matched
+	// Status is the status of the answer the client got: 0 when it got none (DropNext, or it
+	// went away during SetLatency's wait), 200 for MalformedNext.
+	Status int
+	// Handled is the status the fake's processing produced; 0 when the call was not processed
+	// (FailNext, or the client went away first).
+	Handled int
+	Fault   Fault // the fault injected into the call, if any
+}
+
+// Fault names a misbehaviour injected into an API call.
+type Fault string
+
+// The faults.
+const (
+	FaultNone      Fault = ""
+	FaultFail      Fault = "fail"      // FailNext: answered with an error status, not processed
+	FaultDrop      Fault = "drop"      // DropNext: processed, connection closed without an answer
+	FaultMalformed Fault = "malformed" // MalformedNext: processed, answered 200 with broken JSON
+	FaultCanceled  Fault = "canceled"  // the client went away during SetLatency's wait; not processed
+)
+
+// CallLog returns every API call received so far, oldest first.
+func (s *Server) CallLog() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// Calls counts the API calls received with method and route (a Route… constant, or "" for
+// calls that matched no route). An empty method counts every method.
+func (s *Server) Calls(method, route string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		if (method == "" || c.Method == method) && c.Route == route {
+			n++
+		}
+	}
+	return n
+}
+
+// notifyLocked wakes WaitDelivered callers. s.mu must be held.
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	// crypto/rand.Read does not fail on supported platforms (it panics inside instead).
+	_, _ = rand.Read(b)
+	return b
+}
+
+func randomHex(n int) string { return hex.EncodeToString(randomBytes(n)) }
+
+// traceID is an ASP.NET-style W3C trace id.
+func traceID() string { return "00-" + randomHex(16) + "-" + randomHex(8) + "-00" }
+
+// idKey is the map key of a transaction request id: ids compare ignoring case.
+func idKey(id string) string { return strings.ToLower(id) }
