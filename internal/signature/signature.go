@@ -43,9 +43,16 @@ func (s *HMACSHA256) Base64(message []byte) string {
 	return base64.StdEncoding.EncodeToString(s.Sum(message))
 }
 
+// base64Len is the length of the standard, padded base64 of an HMAC-SHA256.
+var base64Len = base64.StdEncoding.EncodedLen(sha256.Size)
+
 // VerifyBase64 reports whether sig is the standard, padded base64 of HMAC-SHA256(key,
-// message), comparing the decoded bytes in constant time.
+// message), comparing the decoded bytes in constant time. Only the one canonical encoding
+// passes: the length check refuses the CR and LF characters the decoder would skip.
 func (s *HMACSHA256) VerifyBase64(message []byte, sig string) bool {
+	if len(sig) != base64Len {
+		return false
+	}
 	got, err := base64.StdEncoding.Strict().DecodeString(sig)
 	if err != nil || len(got) != sha256.Size {
 		return false
