@@ -1,7 +1,9 @@
 package ecreditstest
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -125,6 +127,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	pattern, id := route(r.URL.Path)
 	call := Call{Time: s.Now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Route: pattern}
 
+	// Read the body first: only then does the server watch the connection, so that the
+	// request's context ends when the client goes away during the wait below.
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		call.Fault = FaultCanceled
+		s.logCall(call)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+
 	s.mu.Lock()
 	latency := s.latency
 	s.mu.Unlock()
@@ -138,9 +150,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			s.logCall(call)
 			return
 		case <-s.ctx.Done():
+			// Closing: end the call without an answer.
 			t.Stop()
 			call.Fault = FaultCanceled
 			s.logCall(call)
+			dropConnection(w)
 			return
 		}
 	}

@@ -275,7 +275,7 @@ const (
 	FaultFail      Fault = "fail"      // FailNext: answered with an error status, not processed
 	FaultDrop      Fault = "drop"      // DropNext: processed, connection closed without an answer
 	FaultMalformed Fault = "malformed" // MalformedNext: processed, answered 200 with broken JSON
-	FaultCanceled  Fault = "canceled"  // the client went away during SetLatency's wait; not processed
+	FaultCanceled  Fault = "canceled"  // the client went away (or Close came) during SetLatency's wait; not processed
 )
 
 // CallLog returns every API call received so far, oldest first.
