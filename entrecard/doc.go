@@ -1,0 +1,80 @@
+// Package entrecard is paykit's client for Entrecard's Payments API ("uapi", 2008): the buyer
+// pays a seller in Entrecard credits (EC) by following a signed "Buy now" link, and
+// Entrecard reports a signed result to the seller's notify URL and on the buyer's way back.
+// It follows the provider's document, the "Payments API" page of Entrecard's wiki
+// (payments_api.txt, last modified 2008-11-04; shared/providers/002_7f22c4174078a50f.txt in the
+// paykit design repository), and DESIGN.md's decisions where the document is silent.
+//
+// The native API is BuyURL (a validated, signed link), Sign, ResultQuery and VerifyResult (the
+// result's signature), ReadNotification and ParseRedirect/ReadRedirect (results as they
+// arrive), Fee and SellerProceeds, and a Store of orders and results. The Client is also a
+// paykit.Provider: CreatePayment returns a pending payment whose Action redirects to the buy
+// link, and GetPayment answers from the store.
+//
+// # Addresses
+//
+// Links point to DefaultBaseURL, http://entrecard.com/uapi/1, the documented address. It is
+// plain http, the only non-https default in paykit, because that is what Entrecard
+// documented; the SDK itself never calls it, only the buyer's browser does. Config.BaseURL
+// changes it, e.g. to an entrecardtest server. There is no sandbox address.
+//
+// # Authentication
+//
+// Entrecard shares a Seller Secret (the Payments API key) with each seller. A link is signed
+// with the lowercase hex SHA-1 of
+//
+//	seller=V&id=V&description=V&quantity=V&cost=V&notify=V&success=V&cancel=V
+//
+// followed directly by the secret, each V encoded with url.QueryEscape (a space is '+') and
+// the parameters in this, the documented, order. A result is signed the same way over
+//
+//	seller_id=V&id=V&total=V&transaction_id=V&status=V
+//
+// Results are verified in constant time over the values as they came, before anything else
+// is read; a result for another seller_id is refused like a bad signature. Entrecard's
+// document does not spell the algorithm out; this is DESIGN.md's reading of it.
+//
+// # Errors
+//
+// Every error is a *paykit.Error with Provider "entrecard"; test it with errors.Is against
+// paykit's sentinels. A link's fields are validated before it is built
+// (paykit.ErrInvalidRequest): item id 1 to 32 of [A-Za-z0-9_-], description 1 to 64 of
+// [A-Za-z0-9_- .,], quantity at least 1, cost more than 1 credit, and absolute http(s)
+// notify, success and cancel URLs, which may have their own query but no fragment and none of
+// the result's parameter names. A result with a bad or missing signature is
+// paykit.ErrInvalidSignature; one whose total is not quantity × cost of the order is
+// paykit.ErrAmountMismatch; an unknown payment id is paykit.ErrNotFound. Capture, Refund and
+// Cancel are paykit.ErrUnsupported: the Payments API has none of them. Error text never holds
+// the secret, a signature, or the merchant's URLs (which may carry tokens).
+//
+// # Retries
+//
+// The client makes no network calls, so it has nothing to retry; paykit's options are
+// checked by New but only WithLogger has an effect. Entrecard retries instead: it sends a
+// result to the notify URL again and again until it answers 200. Answer 200 only once the
+// result is safely handled; paykit.NewWebhookHandler does so and acknowledges redeliveries
+// without running the merchant's function again.
+//
+// # Webhooks
+//
+// Results arrive three ways: on the notify URL, and appended to the success or cancel URL
+// the buyer returns to. The result is appended with '?', or '&' when the URL has a query;
+// parsing also accepts a second '?', which a literal reading of the document produces. Only
+// the result's parameters are read, so the merchant's own query parameters do not disturb
+// the signature. ParseNotification takes a GET query or a POST form. Statuses are cancelled
+// (the buyer cancelled), failed (too few credits), complete (paid) and escrow, which counts as
+// complete; any other word is kept and maps to paykit.StatusUnknown.
+//
+// Every verified result is recorded in the Store by transaction_id: a redelivery returns the
+// first result recorded, and Notification.DedupKey is made from the transaction_id. When one
+// payment gets several results (failed, then complete after topping up) a complete one wins,
+// else the latest. A verified result for a payment id the store does not know is accepted and
+// recorded. Use paykit.NewWebhookHandler(client, fn) at the notify URL, and ReadRedirect at the
+// success and cancel URLs; a cancel may come without a result when the buyer left before a
+// transaction existed.
+//
+// # Fees
+//
+// Entrecard keeps 12.5 % of the total from the seller. Fee rounds it up to a whole credit and
+// SellerProceeds is the rest; the document does not say how Entrecard rounds.
+package entrecard

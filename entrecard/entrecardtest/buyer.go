@@ -1,0 +1,162 @@
+package entrecardtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Page is what the /buy page shows the buyer: the link's details, checked.
+type Page struct {
+	SellerID    string
+	ItemID      string
+	Description string
+	Quantity    int
+	Cost        int64
+	Total       int64
+	NotifyURL   string
+	SuccessURL  string
+	CancelURL   string
+}
+
+// Open visits the buy link as the buyer's browser does and returns what the page shows. A
+// link the server refuses is a *StatusError (403 for a bad signature or an unknown seller,
+// 400 for a bad field).
+func (s *Server) Open(ctx context.Context, buyURL string) (*Page, error) {
+	u, err := s.ownLink(buyURL)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, body, err := s.visit(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, &StatusError{StatusCode: resp.StatusCode, Message: strings.TrimSpace(string(body))}
+	}
+	return parsePage(string(body))
+}
+
+// Confirm plays a buyer who signs in as buyer and confirms the purchase of buyURL. The
+// server checks the link, moves the credits (the seller gets 87.5 %) or, when the buyer has
+// too few, fails the transaction; it starts sending the result to the notify URL and
+// answers with a redirect. Confirm returns where the browser would go: the success URL with
+// the signed result for a paid purchase, the cancel URL with it for a failed one.
+func (s *Server) Confirm(ctx context.Context, buyURL, buyer string) (string, error) {
+	return s.post(ctx, buyURL, RouteConfirm, buyer)
+}
+
+// Cancel plays a buyer who signs in and then cancels: the transaction ends "cancelled", the
+// result goes to the notify URL, and the returned redirect is the cancel URL with the result.
+// buyer may be empty.
+func (s *Server) Cancel(ctx context.Context, buyURL, buyer string) (string, error) {
+	return s.post(ctx, buyURL, RouteCancel, buyer)
+}
+
+// Leave plays a buyer who bails out before a transaction exists: nothing is sent to the
+// notify URL and the returned redirect is the bare cancel URL, with no result.
+func (s *Server) Leave(ctx context.Context, buyURL string) (string, error) {
+	return s.post(ctx, buyURL, RouteLeave, "")
+}
+
+func (s *Server) post(ctx context.Context, buyURL, rt, buyer string) (string, error) {
+	u, err := s.ownLink(buyURL)
+	if err != nil {
+		return "", err
+	}
+	form, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return "", fmt.Errorf("entrecardtest: the link's query: %w", err)
+	}
+	if buyer != "" {
+		form.Set("buyer", buyer)
+	}
+	target := *u
+	target.Path = u.Path + strings.TrimPrefix(rt, RouteBuy)
+	target.RawQuery = ""
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, body, err := s.visit(req)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case resp.StatusCode == http.StatusSeeOther && resp.Header.Get("Location") != "":
+		return resp.Header.Get("Location"), nil
+	case resp.StatusCode >= 400:
+		return "", &StatusError{StatusCode: resp.StatusCode, Message: strings.TrimSpace(string(body))}
+	}
+	return "", fmt.Errorf("%w: status %d without a redirect", ErrMalformed, resp.StatusCode)
+}
+
+// ownLink checks that buyURL is a buy link of this server.
+func (s *Server) ownLink(buyURL string) (*url.URL, error) {
+	u, err := url.Parse(buyURL)
+	if err != nil {
+		return nil, fmt.Errorf("entrecardtest: %w", err)
+	}
+	own, _ := url.Parse(s.URL)
+	if u.Scheme != own.Scheme || u.Host != own.Host || route(u.Path) != RouteBuy {
+		return nil, ErrNotThisServer
+	}
+	return u, nil
+}
+
+// visit sends req as the browser and reads the answer.
+func (s *Server) visit(req *http.Request) (*http.Response, []byte, error) {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return nil, nil, ErrClosed
+	}
+	resp, err := s.browser.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("entrecardtest: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxForm))
+	if err != nil {
+		return nil, nil, fmt.Errorf("entrecardtest: reading the page: %w", err)
+	}
+	return resp, body, nil
+}
+
+// parsePage reads the /buy page back.
+func parsePage(text string) (*Page, error) {
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	if len(lines) == 0 || lines[0] != "Entrecard: confirm your purchase" {
+		return nil, fmt.Errorf("%w: not a purchase page", ErrMalformed)
+	}
+	fields := make(map[string]string)
+	for _, l := range lines[1:] {
+		k, v, ok := strings.Cut(l, ": ")
+		if !ok {
+			return nil, fmt.Errorf("%w: line %q", ErrMalformed, l)
+		}
+		fields[k] = v
+	}
+	p := &Page{
+		SellerID: fields["seller"], ItemID: fields["item"], Description: fields["description"],
+		NotifyURL: fields["notify"], SuccessURL: fields["success"], CancelURL: fields["cancel"],
+	}
+	var err1, err2, err3 error
+	p.Quantity, err1 = strconv.Atoi(fields["quantity"])
+	p.Cost, err2 = strconv.ParseInt(fields["cost"], 10, 64)
+	p.Total, err3 = strconv.ParseInt(fields["total"], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return nil, fmt.Errorf("%w: the page's numbers", ErrMalformed)
+	}
+	return p, nil
+}

@@ -1,0 +1,297 @@
+package entrecardtest
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Default credentials and settings. Examples and tests may use the credentials as they are;
+// they are not secrets.
+const (
+	DefaultSellerID     = "1001"                        // the seller NewServer knows unless Config.Sellers is set
+	DefaultSecret       = "entrecardtest-seller-secret" // DefaultSellerID's Seller Secret
+	DefaultBuyer        = "buyer"                       // the buyer NewServer knows unless Config.Buyers is set
+	DefaultBuyerBalance = 10000                         // DefaultBuyer's credits
+
+	DefaultRetryInterval       = 20 * time.Millisecond // wait between deliveries of one result
+	DefaultMaxDeliveryAttempts = 50                    // deliveries of one result before giving up
+	DefaultDeliveryTimeout     = 5 * time.Second       // bound of one delivery
+	DefaultFirstTransactionID  = 100001                // transaction_id of the first transaction
+)
+
+// Route patterns, as found in Call.Route and given to Calls and OnRoute. They are served at
+// the server's root and under /uapi/1, so a client's BaseURL may be Server.URL or
+// Server.URL + "/uapi/1".
+const (
+	RouteBuy     = "/buy"         // GET: the page showing what the buyer would confirm
+	RouteConfirm = "/buy/confirm" // POST: the buyer confirms (the link's parameters and buyer)
+	RouteCancel  = "/buy/cancel"  // POST: the buyer cancels after signing in (a cancelled result)
+	RouteLeave   = "/buy/leave"   // POST: the buyer leaves before any transaction (no result)
+)
+
+// Errors of the control methods.
+var (
+	// ErrClosed: the server is closed.
+	ErrClosed = errors.New("entrecardtest: server closed")
+	// ErrGaveUp: the deliveries of a result ended without a 200 answer.
+	ErrGaveUp = errors.New("entrecardtest: result delivery gave up")
+	// ErrUnknownTransaction: no transaction has that transaction_id.
+	ErrUnknownTransaction = errors.New("entrecardtest: unknown transaction")
+	// ErrNotThisServer: a buy link that does not point at this server.
+	ErrNotThisServer = errors.New("entrecardtest: the link does not point at this server")
+	// ErrMalformed: the server's answer was not what Entrecard answers (see MalformedNext).
+	ErrMalformed = errors.New("entrecardtest: malformed answer")
+)
+
+// StatusError is a page the server answered with an error status, as a control method
+// reports it: 400 for a field the link has wrong, 401 for an unknown buyer, 403 for a bad
+// signature or an unknown seller, or the status given to FailNext.
+type StatusError struct {
+	StatusCode int
+	Message    string
+}
+
+func (e *StatusError) Error() string {
+	return "entrecardtest: " + strconv.Itoa(e.StatusCode) + " " + http.StatusText(e.StatusCode) + ": " + e.Message
+}
+
+// Config configures a Server. Zero fields take the defaults.
+type Config struct {
+	// Sellers maps seller ids to their Seller Secrets; nil: DefaultSellerID with
+	// DefaultSecret. AddSeller adds more.
+	Sellers map[string]string
+	// Buyers maps buyer names to their credit balances; nil: DefaultBuyer with
+	// DefaultBuyerBalance. AddBuyer adds more.
+	Buyers map[string]int64
+	// NotifyMethod is how results reach the notify URL: http.MethodGet (the default), with
+	// the result appended to the URL, or http.MethodPost, with the result as a form body and
+	// the URL as it is.
+	NotifyMethod string
+	// RetryInterval is the wait between deliveries of one result; DefaultRetryInterval.
+	RetryInterval time.Duration
+	// MaxDeliveryAttempts bounds the deliveries of one result; DefaultMaxDeliveryAttempts.
+	MaxDeliveryAttempts int
+	// NotifyClient sends results; nil: a client with DefaultDeliveryTimeout.
+	NotifyClient *http.Client
+	// Escrow makes paid transactions end in "escrow" instead of "complete".
+	Escrow bool
+	// FirstTransactionID is the first transaction_id; DefaultFirstTransactionID.
+	FirstTransactionID int64
+}
+
+// Server is a running fake of Entrecard's Payments API. Create it with NewServer and Close
+// it when done. It is safe for concurrent use.
+type Server struct {
+	// URL is the base URL of the fake, "http://127.0.0.1:port", with no trailing slash. Use
+	// it as the client's Config.BaseURL.
+	URL string
+
+	cfg     Config
+	ts      *httptest.Server
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	notify  *http.Client
+	browser *http.Client
+	ownHTTP *http.Transport
+
+	mu         sync.Mutex
+	closed     bool
+	escrow     bool
+	sellers    map[string]*seller
+	buyers     map[string]int64
+	fees       int64
+	nextTxn    int64
+	txns       []*Transaction
+	byTxn      map[string]*Transaction
+	faults     []*fault
+	latency    time.Duration
+	calls      []Call
+	deliveries []Delivery
+	changed    chan struct{} // closed and replaced whenever a delivery ends
+}
+
+type seller struct {
+	secret  string
+	balance int64
+}
+
+// NewServer starts a fake Entrecard on a loopback port.
+func NewServer(cfg Config) *Server {
+	if cfg.Sellers == nil {
+		cfg.Sellers = map[string]string{DefaultSellerID: DefaultSecret}
+	}
+	if cfg.Buyers == nil {
+		cfg.Buyers = map[string]int64{DefaultBuyer: DefaultBuyerBalance}
+	}
+	if cfg.NotifyMethod == "" {
+		cfg.NotifyMethod = http.MethodGet
+	}
+	if cfg.RetryInterval <= 0 {
+		cfg.RetryInterval = DefaultRetryInterval
+	}
+	if cfg.MaxDeliveryAttempts <= 0 {
+		cfg.MaxDeliveryAttempts = DefaultMaxDeliveryAttempts
+	}
+	if cfg.FirstTransactionID <= 0 {
+		cfg.FirstTransactionID = DefaultFirstTransactionID
+	}
+	s := &Server{
+		cfg:     cfg,
+		escrow:  cfg.Escrow,
+		sellers: make(map[string]*seller),
+		buyers:  make(map[string]int64),
+		nextTxn: cfg.FirstTransactionID,
+		byTxn:   make(map[string]*Transaction),
+		changed: make(chan struct{}),
+		notify:  cfg.NotifyClient,
+	}
+	for id, secret := range cfg.Sellers {
+		s.sellers[id] = &seller{secret: secret}
+	}
+	for name, balance := range cfg.Buyers {
+		s.buyers[name] = balance
+	}
+	if s.notify == nil {
+		s.ownHTTP = http.DefaultTransport.(*http.Transport).Clone()
+		s.notify = &http.Client{Timeout: DefaultDeliveryTimeout, Transport: s.ownHTTP}
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.URL = s.ts.URL
+	// The buyer's browser stops at every redirect: control methods return where it would go.
+	browser := *s.ts.Client()
+	browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	s.browser = &browser
+	return s
+}
+
+// Close stops the server: it ends slow answers, stops redeliveries (a result not yet
+// answered 200 stays undelivered) and waits for its goroutines. Calling it again does
+// nothing.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.notifyLocked()
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	s.ts.Close()
+	if s.ownHTTP != nil {
+		s.ownHTTP.CloseIdleConnections()
+	}
+}
+
+// AddSeller adds a seller, or changes the secret of a known one.
+func (s *Server) AddSeller(id, secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sl, ok := s.sellers[id]; ok {
+		sl.secret = secret
+		return
+	}
+	s.sellers[id] = &seller{secret: secret}
+}
+
+// AddBuyer adds a buyer with balance credits, or sets the balance of a known one.
+func (s *Server) AddBuyer(name string, balance int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buyers[name] = balance
+}
+
+// Balance returns a buyer's credits (0 for an unknown buyer).
+func (s *Server) Balance(buyer string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buyers[buyer]
+}
+
+// SellerBalance returns the credits a seller received through the Payments API: 87.5 % of
+// each paid total (entrecard.SellerProceeds).
+func (s *Server) SellerBalance(sellerID string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sl, ok := s.sellers[sellerID]; ok {
+		return sl.balance
+	}
+	return 0
+}
+
+// Fees returns the credits Entrecard kept: 12.5 % of each paid total (entrecard.Fee).
+func (s *Server) Fees() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fees
+}
+
+// SetEscrow makes later paid transactions end in "escrow" (true) or "complete" (false).
+func (s *Server) SetEscrow(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.escrow = on
+}
+
+// Call is one HTTP call the server received.
+type Call struct {
+	Time    time.Time
+	Method  string
+	Path    string
+	Route   string // a Route… constant, or "" for an unknown path
+	Status  int    // the status answered; 0 when the connection was dropped or the caller left
+	Handled int    // the status the call was processed with, before a fault changed it
+	Fault   Fault  // the fault that hit the call, if any
+}
+
+// Fault names what went wrong with a call on purpose.
+type Fault string
+
+// The faults.
+const (
+	FaultNone      Fault = ""
+	FaultFail      Fault = "fail"      // FailNext: answered with an error, not processed
+	FaultDrop      Fault = "drop"      // DropNext: processed, connection closed
+	FaultMalformed Fault = "malformed" // MalformedNext: processed, nonsense answered
+	FaultCanceled  Fault = "canceled"  // the caller or Close ended a slow call first
+)
+
+// CallLog returns every call received so far, oldest first.
+func (s *Server) CallLog() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// Calls counts the calls of route with method ("" for any method).
+func (s *Server) Calls(method, route string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		if c.Route == route && (method == "" || c.Method == method) {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Server) logCall(c Call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, c)
+}
+
+// notifyLocked wakes the callers waiting for a delivery to end. s.mu must be held.
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}

@@ -1,0 +1,184 @@
+package entrecard
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/paykit/paykit"
+	"github.com/paykit/paykit/internal/ids"
+)
+
+// Currency is the paykit currency of Entrecard credits, "EC", which has no minor unit.
+const Currency = "EC"
+
+var _ paykit.Provider = (*Client)(nil)
+
+// Name returns "entrecard".
+func (c *Client) Name() string { return ProviderName }
+
+// Capabilities: Entrecard takes payments and sends results to the notify URL; its Payments
+// API has nothing to capture, refund or cancel with.
+func (c *Client) Capabilities() paykit.Capabilities {
+	return paykit.Capabilities{Webhooks: true}
+}
+
+// CreatePayment builds the signed buy link and records the order in the store; it makes no
+// network call. The payment is pending with a redirect Action to the link.
+//
+// The amount must be in EC (credits). Without Items the link asks for quantity 1 at
+// Amount; with one Item it asks for Item.Quantity at Item.UnitAmount (paykit checks that they
+// multiply to Amount); more than one Item is refused, because a link carries one item.
+// req.ID becomes the link's item id (generated as 32 lowercase hex digits when empty), so it
+// must be 1 to 32 of [A-Za-z0-9_-]. The description is req.Description, or the Item's Name
+// when that is empty. NotifyURL, ReturnURL (Entrecard's success URL) and CancelURL are all
+// required. Customer and Locale are not used.
+//
+// Calling it again with the same ID and the same request returns the payment as it stands
+// (with no Action once a result arrived, so nobody is sent to pay twice); the same ID with a
+// different request is paykit.ErrConflict.
+func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (*paykit.Payment, error) {
+	const op = "create payment"
+	if req.ID == "" {
+		req.ID = ids.Hex32()
+	}
+	if err := req.Validate(); err != nil {
+		return nil, withOp(err, op)
+	}
+	if req.Amount.Currency != Currency {
+		return nil, errorf(op, paykit.ErrInvalidRequest, "the amount must be in %s (Entrecard credits), got %q", Currency, req.Amount.Currency)
+	}
+	if len(req.Items) > 1 {
+		return nil, errorf(op, paykit.ErrInvalidRequest, "a buy link carries one item, got %d", len(req.Items))
+	}
+	br := BuyRequest{
+		ItemID:      req.ID,
+		Description: req.Description,
+		Quantity:    1,
+		Cost:        req.Amount.Amount,
+		NotifyURL:   req.NotifyURL,
+		SuccessURL:  req.ReturnURL,
+		CancelURL:   req.CancelURL,
+	}
+	if len(req.Items) == 1 {
+		it := req.Items[0]
+		br.Quantity, br.Cost = it.Quantity, it.UnitAmount.Amount
+		if br.Description == "" {
+			br.Description = it.Name
+		}
+	}
+	link, err := c.buyURL(op, br)
+	if err != nil {
+		return nil, err
+	}
+	if req.Reference == "" {
+		req.Reference = req.ID
+	}
+	o := Order{
+		ID:          req.ID,
+		Reference:   req.Reference,
+		Description: br.Description,
+		Quantity:    br.Quantity,
+		Cost:        br.Cost,
+		BuyURL:      link,
+		CreatedAt:   now().UTC(),
+	}
+	stored, created, err := c.store.SaveOrder(ctx, o)
+	if err != nil {
+		return nil, storeError(op, err)
+	}
+	if !created && !sameOrder(stored, o) {
+		return nil, errorf(op, paykit.ErrConflict, "payment id %q is already used for a different payment", req.ID)
+	}
+	if created {
+		return paymentOf(Entry{Order: &stored}), nil
+	}
+	// The same request again: answer with the payment as it stands.
+	return c.GetPayment(ctx, req.ID)
+}
+
+func sameOrder(a, b Order) bool {
+	return a.ID == b.ID && a.Reference == b.Reference && a.Description == b.Description &&
+		a.Quantity == b.Quantity && a.Cost == b.Cost && a.BuyURL == b.BuyURL
+}
+
+// GetPayment answers from the store, because Entrecard has no API to ask: an id the store does
+// not know is paykit.ErrNotFound; an order without a result is pending (with its buy link as
+// the Action); otherwise the deciding result gives the status — a complete (or escrow) result
+// wins over others, else the latest one counts.
+func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, error) {
+	const op = "get payment"
+	e, ok, err := c.store.Lookup(ctx, id)
+	if err != nil {
+		return nil, storeError(op, err)
+	}
+	if !ok || (e.Order == nil && len(e.Results) == 0) {
+		return nil, errorf(op, paykit.ErrNotFound, "no payment with id %q", id)
+	}
+	return paymentOf(e), nil
+}
+
+// paymentOf turns what the store knows into a paykit.Payment.
+func paymentOf(e Entry) *paykit.Payment {
+	p := &paykit.Payment{Provider: ProviderName, Status: paykit.StatusPending}
+	if o := e.Order; o != nil {
+		p.ID, p.Reference, p.CreatedAt = o.ID, o.Reference, o.CreatedAt
+		p.Amount = paykit.Money{Amount: o.Total(), Currency: Currency}
+	}
+	r, ok := decisive(e.Results)
+	if !ok {
+		if e.Order != nil {
+			p.Action = &paykit.Action{Type: paykit.ActionRedirect, URL: e.Order.BuyURL}
+		}
+	} else {
+		if e.Order == nil {
+			// Known only from a verified result: its signed total is what was asked.
+			p.ID, p.Reference = r.ID, r.ID
+			p.Amount = paykit.Money{Amount: r.Total, Currency: Currency}
+		}
+		p.ProviderID = r.TransactionID
+		p.ProviderStatus = string(r.Status)
+		p.Status = r.Status.PaykitStatus()
+	}
+	p.Captured = paykit.Money{Currency: Currency}
+	p.Refunded = paykit.Money{Currency: Currency}
+	if p.Status == paykit.StatusSucceeded {
+		p.Captured = p.Amount
+	}
+	return p
+}
+
+// Capture is not supported: a complete result means the credits were transferred.
+func (c *Client) Capture(context.Context, string, paykit.Money) (*paykit.Payment, error) {
+	return nil, errorf("capture", paykit.ErrUnsupported, "Entrecard transfers the credits when the buyer confirms")
+}
+
+// Refund is not supported: Entrecard's Payments API has no refunds.
+func (c *Client) Refund(context.Context, string, paykit.Money) (*paykit.Payment, error) {
+	return nil, errorf("refund", paykit.ErrUnsupported, "Entrecard's Payments API has no refunds")
+}
+
+// Cancel is not supported: an unpaid buy link is simply never confirmed.
+func (c *Client) Cancel(context.Context, string) (*paykit.Payment, error) {
+	return nil, errorf("cancel", paykit.ErrUnsupported, "an Entrecard buy link cannot be withdrawn")
+}
+
+// ParseNotification verifies a result delivered to the notify URL and records it; see
+// ReadNotification for the rules. Event is the status word; DedupKey is made from the
+// transaction_id, so every redelivery of a result has the same one.
+func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error) {
+	res, err := c.ReadNotification(r)
+	if err != nil {
+		return nil, err
+	}
+	return &paykit.Notification{
+		Provider:  ProviderName,
+		PaymentID: res.ID,
+		Event:     string(res.Status),
+		Status:    res.Status.PaykitStatus(),
+		DedupKey:  "transaction:" + res.TransactionID,
+	}, nil
+}
+
+func storeError(op string, err error) error {
+	return &paykit.Error{Provider: ProviderName, Op: op, Kind: paykit.ErrUnavailable, Message: "the store failed", Err: err}
+}
