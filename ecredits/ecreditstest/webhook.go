@@ -134,6 +134,8 @@ func (s *Server) deliver(d *Delivery) {
 		case <-t.C:
 		case <-s.ctx.Done():
 			t.Stop()
+		}
+		if s.ctx.Err() != nil { // closed: stop, also when the timer fired at the same time
 			s.mu.Lock()
 			d.Done = true
 			s.notifyLocked()

@@ -294,6 +294,10 @@ func TestCloseStopsDeliveries(t *testing.T) {
 	if !d.Done || d.Delivered {
 		t.Errorf("delivery after Close: %+v", d)
 	}
+	// At most the attempt in flight when Close came is recorded beyond what was received.
+	if len(d.Attempts) > after+1 {
+		t.Errorf("%d attempts recorded, the receiver got %d before Close", len(d.Attempts), after)
+	}
 	select {
 	case err := <-waitErr:
 		if !errors.Is(err, ErrGaveUp) && !errors.Is(err, ErrClosed) {
