@@ -157,11 +157,11 @@ func TestLatency(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, Config{})
 	tok := login(t, s)
-	s.SetLatency(100 * time.Millisecond)
+	s.SetLatency(250 * time.Millisecond)
 
 	start := time.Now()
 	create(t, s, tok, ecsBody(docID, "1"))
-	if d := time.Since(start); d < 100*time.Millisecond {
+	if d := time.Since(start); d < 250*time.Millisecond {
 		t.Errorf("a slow call took %v", d)
 	}
 
@@ -184,7 +184,7 @@ func TestLatency(t *testing.T) {
 	s.SetLatency(0)
 	start = time.Now()
 	call(t, s, http.MethodGet, "/api/v1/requests/"+docID, tok, nil)
-	if d := time.Since(start); d >= 100*time.Millisecond {
+	if d := time.Since(start); d >= 250*time.Millisecond {
 		t.Errorf("SetLatency(0) still slow: %v", d)
 	}
 }
