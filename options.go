@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"time"
 
@@ -23,6 +24,10 @@ type Settings struct {
 	Limiter    Limiter      // nil: the provider's default (none, except EchelonPay)
 	Logger     *slog.Logger // nil: no logging
 	UserAgent  string       // sent after paykit's own product token
+
+	// err is the first error an option found in its own arguments; NewSettings returns it
+	// even when a later option overwrote what the faulty one set.
+	err error
 }
 
 // RetryPolicy bounds the retries of a call that may safely be repeated.
@@ -59,6 +64,9 @@ func NewSettings(opts ...Option) (Settings, error) {
 			o(&s)
 		}
 	}
+	if s.err != nil {
+		return s, s.err
+	}
 	if s.Timeout <= 0 {
 		return s, errors.New("paykit: WithTimeout needs a positive duration")
 	}
@@ -67,9 +75,6 @@ func NewSettings(opts ...Option) (Settings, error) {
 	}
 	if s.Retry.MinWait < 0 || s.Retry.MaxWait < s.Retry.MinWait {
 		return s, fmt.Errorf("paykit: RetryPolicy needs 0 <= MinWait <= MaxWait, got %v and %v", s.Retry.MinWait, s.Retry.MaxWait)
-	}
-	if l, ok := s.Limiter.(invalidLimiter); ok {
-		return s, l.err
 	}
 	return s, nil
 }
@@ -86,11 +91,14 @@ func WithTimeout(d time.Duration) Option { return func(s *Settings) { s.Timeout 
 func WithRetry(p RetryPolicy) Option { return func(s *Settings) { s.Retry = p } }
 
 // WithRateLimit makes the client start at most rps requests per second on average, with
-// bursts of up to burst (a token bucket from golang.org/x/time/rate).
+// bursts of up to burst (a token bucket from golang.org/x/time/rate). rps must be finite and
+// positive and burst at least 1.
 func WithRateLimit(rps float64, burst int) Option {
 	return func(s *Settings) {
-		if rps <= 0 || burst < 1 {
-			s.Limiter = invalidLimiter{fmt.Errorf("paykit: WithRateLimit needs rps > 0 and burst >= 1, got %v and %d", rps, burst)}
+		if !(rps > 0) || math.IsInf(rps, 1) || burst < 1 { // !(rps > 0) also refuses NaN
+			if s.err == nil {
+				s.err = fmt.Errorf("paykit: WithRateLimit needs a finite rps > 0 and burst >= 1, got %v and %d", rps, burst)
+			}
 			return
 		}
 		s.Limiter = rate.NewLimiter(rate.Limit(rps), burst)
@@ -107,8 +115,3 @@ func WithLogger(l *slog.Logger) Option { return func(s *Settings) { s.Logger = l
 
 // WithUserAgent adds ua to the User-Agent header, after paykit's own product token.
 func WithUserAgent(ua string) Option { return func(s *Settings) { s.UserAgent = ua } }
-
-// invalidLimiter carries an option error to NewSettings, so that options stay plain functions.
-type invalidLimiter struct{ err error }
-
-func (l invalidLimiter) Wait(context.Context) error { return l.err }

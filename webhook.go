@@ -148,21 +148,24 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// process fetches the payment and runs fn, turning a panic into a 500 so that the claim is
-// always given back.
+// process fetches the payment and runs fn, turning a panic in either into a 500 so that the
+// claim is always given back.
 func (h *webhookHandler) process(ctx context.Context, log *slog.Logger, n *Notification) (status int) {
+	defer func() {
+		if v := recover(); v != nil {
+			log.ErrorContext(ctx, "webhook: panic while processing", "payment_id", n.PaymentID, "panic", fmt.Sprint(v))
+			status = http.StatusInternalServerError
+		}
+	}()
 	pay, err := h.p.GetPayment(ctx, n.PaymentID)
+	if err == nil && pay == nil {
+		err = errors.New("provider returned no payment and no error")
+	}
 	if err != nil {
 		log.WarnContext(ctx, "webhook: fetching the payment failed", "payment_id", n.PaymentID, "error", err)
 		return http.StatusServiceUnavailable
 	}
 	n.Payment = pay
-	defer func() {
-		if v := recover(); v != nil {
-			log.ErrorContext(ctx, "webhook: handler panicked", "payment_id", n.PaymentID, "panic", fmt.Sprint(v))
-			status = http.StatusInternalServerError
-		}
-	}()
 	if err := h.fn(ctx, n); err != nil {
 		log.WarnContext(ctx, "webhook: handler failed", "payment_id", n.PaymentID, "error", err)
 		return http.StatusInternalServerError
