@@ -23,7 +23,7 @@ var (
 	ErrUnprocessable = errors.New("unprocessable")
 	// ErrRateLimited: 429 after every allowed retry.
 	ErrRateLimited = errors.New("rate limited")
-	// ErrUnavailable: 5xx after every allowed retry, or a network failure.
+	// ErrUnavailable: 5xx or 408 after every allowed retry, or a network failure.
 	ErrUnavailable = errors.New("provider unavailable")
 	// ErrInvalidSignature: a notification whose signature is missing or wrong.
 	ErrInvalidSignature = errors.New("invalid signature")
@@ -116,7 +116,9 @@ func KindForStatus(status int) error {
 		return ErrUnprocessable
 	case status == 429:
 		return ErrRateLimited
-	case status >= 500:
+	case status >= 500, status == 408:
+		// 408: the provider timed out waiting for the request; like a 5xx, it says nothing
+		// about the request itself.
 		return ErrUnavailable
 	case status >= 400:
 		return ErrInvalidRequest

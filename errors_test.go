@@ -179,6 +179,7 @@ func TestKindForStatus(t *testing.T) {
 		{403, ErrUnauthorized},
 		{404, ErrNotFound},
 		{405, ErrInvalidRequest},
+		{408, ErrUnavailable},
 		{409, ErrConflict},
 		{410, ErrInvalidRequest},
 		{422, ErrUnprocessable},

@@ -19,7 +19,7 @@ type Option func(*Settings)
 // it only through options.
 type Settings struct {
 	HTTPClient *http.Client  // nil: a client with a transport tuned for concurrent callers
-	Timeout    time.Duration // bound of one HTTP attempt; 0: DefaultTimeout
+	Timeout    time.Duration // bound of one HTTP attempt; NewSettings starts from DefaultTimeout
 	Retry      RetryPolicy
 	Limiter    Limiter      // nil: the provider's default (none, except EchelonPay)
 	Logger     *slog.Logger // nil: no logging

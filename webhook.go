@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -118,7 +119,9 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	key := n.DedupKey
 	if key == "" {
-		key = n.PaymentID + "|" + n.Event
+		// Length-prefixed, so that no payment id holding the separator can collide with
+		// another notification's key.
+		key = strconv.Itoa(len(n.PaymentID)) + ":" + n.PaymentID + "|" + n.Event
 	}
 	key = h.p.Name() + "|" + key
 
