@@ -915,7 +915,7 @@ func TestWebhookCustomDedupStore(t *testing.T) {
 		{name: "processed", body: note("pay-1", "PAID", "k1"), wantCode: 200, wantBody: "ok\n",
 			wantClaims: "stub|k1", wantFinishes: "stub|k1=true", wantCalls: 1},
 		{name: "key from payment and event", body: note("pay-1", "PAID", ""), wantCode: 200, wantBody: "ok\n",
-			wantClaims: "stub|pay-1|PAID", wantFinishes: "stub|pay-1|PAID=true", wantCalls: 1},
+			wantClaims: "stub|5:pay-1|PAID", wantFinishes: "stub|5:pay-1|PAID=true", wantCalls: 1},
 		{name: "fn fails", body: note("pay-1", "PAID", "k1"), fnErr: errors.New("no"), wantCode: 500,
 			wantClaims: "stub|k1", wantFinishes: "stub|k1=false", wantCalls: 1},
 		{name: "fetch fails", body: note("pay-1", "PAID", "k1"), getErr: ErrUnavailable, wantCode: 503,
