@@ -1,6 +1,7 @@
 package entrecard
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -130,7 +131,8 @@ func errorf(op string, kind error, format string, args ...any) *paykit.Error {
 // withOp sets the provider and op of an error from the root package's checks; the root makes
 // a fresh error per call, so changing it in place is safe.
 func withOp(err error, op string) error {
-	if pe, ok := err.(*paykit.Error); ok {
+	var pe *paykit.Error
+	if errors.As(err, &pe) {
 		pe.Provider, pe.Op = ProviderName, op
 	}
 	return err

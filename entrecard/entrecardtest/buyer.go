@@ -56,7 +56,7 @@ func (s *Server) Confirm(ctx context.Context, buyURL, buyer string) (string, err
 
 // Cancel plays a buyer who signs in and then cancels: the transaction ends "cancelled", the
 // result goes to the notify URL, and the returned redirect is the cancel URL with the result.
-// buyer may be empty.
+// buyer may be empty (the buyer did not sign in); a name given must be a known buyer.
 func (s *Server) Cancel(ctx context.Context, buyURL, buyer string) (string, error) {
 	return s.post(ctx, buyURL, RouteCancel, buyer)
 }

@@ -56,11 +56,10 @@ type Delivery struct {
 // starts delivering the result and redirects the buyer.
 func (s *Server) purchase(l link, buyer string, cancel bool) response {
 	s.mu.Lock()
-	if !cancel {
-		if _, ok := s.buyers[buyer]; !ok || buyer == "" {
-			s.mu.Unlock()
-			return textResponse(http.StatusUnauthorized, "Sign in as a known buyer to confirm.")
-		}
+	// Confirming needs a signed-in buyer; cancelling does not, but a name given must be known.
+	if _, ok := s.buyers[buyer]; !ok && (buyer != "" || !cancel) {
+		s.mu.Unlock()
+		return textResponse(http.StatusUnauthorized, "Sign in as a known buyer.")
 	}
 	total := l.total()
 	status := entrecard.StatusCancelled

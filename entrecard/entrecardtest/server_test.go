@@ -269,6 +269,9 @@ func TestBuyers(t *testing.T) {
 	if err != nil || !strings.Contains(back, "&status=escrow&") || s.Balance("bob") != 0 {
 		t.Errorf("escrow purchase: %s, %v, bob has %d", back, err, s.Balance("bob"))
 	}
+	if _, err := s.Cancel(ctx, link, "mallory"); !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a cancel by an unknown buyer: %v, want 401", err)
+	}
 	back, err = s.Cancel(ctx, link, "")
 	if err != nil || !strings.HasPrefix(back, "https://shop.example/no?seller_id=") || !strings.Contains(back, "&status=cancelled&") {
 		t.Errorf("cancel: %s, %v", back, err)
