@@ -3,11 +3,13 @@ package entrecard_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/paykit/paykit"
@@ -531,3 +533,34 @@ func TestConcurrentResults(t *testing.T) {
 		t.Fatalf("payment = %+v, %v", p, err)
 	}
 }
+
+func TestLoggerNeverLogsSignatures(t *testing.T) {
+	t.Parallel()
+	var buf strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := entrecard.New(entrecard.Config{SellerID: testSeller, Secret: testSecret}, paykit.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "1", Status: entrecard.StatusComplete}
+	deliver(t, c, r)
+	deliver(t, c, r)
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	if !strings.Contains(out, "result recorded") || !strings.Contains(out, "redelivered") {
+		t.Errorf("debug log %q lacks the recorded and redelivered results", out)
+	}
+	if strings.Contains(out, c.Sign(r)) || strings.Contains(out, testSecret) {
+		t.Errorf("debug log %q holds the signature or the secret", out)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
