@@ -45,7 +45,8 @@
 // paykit.ErrInvalidSignature; one whose total is not quantity × cost of the order is
 // paykit.ErrAmountMismatch; an unknown payment id is paykit.ErrNotFound. Capture, Refund and
 // Cancel are paykit.ErrUnsupported: the Payments API has none of them. Error text never holds
-// the secret, a signature, or the merchant's URLs (which may carry tokens).
+// the secret or a signature, and this package's own checks do not repeat the merchant's
+// URLs, which may carry tokens.
 //
 // # Retries
 //

@@ -125,6 +125,7 @@ func FuzzParseRedirect(f *testing.F) {
 		"https://shop.example/thanks?%zz&" + good,
 		"https://shop.example/thanks?" + strings.Replace(good, "status=complete", "status=%zz", 1),
 		"://",
+		"://x?" + good,
 		"https://shop.example/thanks?&&??==&=x&x=",
 	} {
 		f.Add(seed)
@@ -138,6 +139,11 @@ func FuzzParseRedirect(f *testing.F) {
 			var pe *paykit.Error
 			if !errors.As(err, &pe) || pe.Provider != "entrecard" {
 				t.Fatalf("err = %#v, want a *paykit.Error", err)
+			}
+			if _, after, ok := strings.Cut(raw, "signature="); ok {
+				if sig, _, _ := strings.Cut(after, "&"); len(sig) >= 16 && strings.Contains(err.Error(), sig) {
+					t.Fatalf("error %q holds the signature", err)
+				}
 			}
 			return
 		}

@@ -506,8 +506,12 @@ func TestParseRedirect(t *testing.T) {
 	}
 	_, err = c.ParseRedirect(ctx, "https://shop.example/thanks?"+strings.Replace(ok, "total=100", "total=90", 1)+"x")
 	wantKind(t, err, paykit.ErrInvalidSignature)
-	_, err = c.ParseRedirect(ctx, "://not a url")
+	bad := "://not a url?" + ok
+	_, err = c.ParseRedirect(ctx, bad)
 	wantKind(t, err, paykit.ErrInvalidRequest)
+	if sig := c.Sign(entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "11", Status: entrecard.StatusComplete}); strings.Contains(err.Error(), sig) {
+		t.Errorf("error %q holds the signature", err)
+	}
 }
 
 func TestConcurrentResults(t *testing.T) {

@@ -126,7 +126,8 @@ func (c *Client) ParseRedirect(ctx context.Context, rawURL string) (*Redirect, e
 	const op = "parse redirect"
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, &paykit.Error{Provider: ProviderName, Op: op, Kind: paykit.ErrInvalidRequest, Message: "not a URL", Err: err}
+		// url.Parse's error quotes the URL, and with it the result's signature: keep it out.
+		return nil, errorf(op, paykit.ErrInvalidRequest, "the redirect is not a URL")
 	}
 	return c.parseRedirect(ctx, op, u.RawQuery)
 }
