@@ -236,7 +236,8 @@ func (r PaymentRequest) Validate() error {
 		}
 		p, err := url.Parse(u.v)
 		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			return invalid("%s must be an absolute http(s) URL, got %q", u.name, u.v)
+			// The URL itself stays out of the message: notify URLs often carry a token.
+			return invalid("%s must be an absolute http(s) URL", u.name)
 		}
 	}
 	return nil

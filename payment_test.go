@@ -416,3 +416,16 @@ func TestPaymentRequestValidate(t *testing.T) {
 		})
 	}
 }
+
+// A URL that Validate refuses stays out of the error text: notify URLs often carry tokens.
+func TestValidateKeepsURLsOutOfErrors(t *testing.T) {
+	t.Parallel()
+	req := PaymentRequest{Amount: Money{Amount: 100, Currency: "EUR"}, NotifyURL: "ftp://shop.example/notify?token=tok-SECRET-42"}
+	err := req.Validate()
+	if !errors.Is(err, ErrInvalidRequest) {
+		t.Fatalf("err = %v, want ErrInvalidRequest", err)
+	}
+	if strings.Contains(err.Error(), "tok-SECRET-42") || !strings.Contains(err.Error(), "NotifyURL") {
+		t.Fatalf("error text %q", err.Error())
+	}
+}

@@ -109,6 +109,13 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "invalid signature", http.StatusUnauthorized)
 			return
 		}
+		if errors.Is(err, ErrUnavailable) {
+			// The provider's own store or a fetch failed while parsing: not the sender's
+			// fault, so ask for a redelivery instead of refusing the notification.
+			log.WarnContext(ctx, "webhook: could not parse now", "error", err)
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
 		log.WarnContext(ctx, "webhook: malformed", "error", err)
 		http.Error(w, "malformed notification", http.StatusBadRequest)
 		return

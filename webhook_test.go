@@ -281,6 +281,8 @@ func TestWebhookRefused(t *testing.T) {
 			setup: func(p *stubProvider) { p.parseErr = &Error{Kind: ErrInvalidRequest, Message: "no id"} }},
 		{name: "other parse error", body: valid, sig: goodSig, wantCode: http.StatusBadRequest,
 			setup: func(p *stubProvider) { p.parseErr = errors.New("unexpected") }},
+		{name: "provider store unavailable", body: valid, sig: goodSig, wantCode: http.StatusServiceUnavailable,
+			setup: func(p *stubProvider) { p.parseErr = &Error{Kind: ErrUnavailable, Message: "result store down"} }},
 		{name: "no notification", body: valid, sig: goodSig, wantCode: http.StatusBadRequest,
 			setup: func(p *stubProvider) { p.parseNil = true }},
 		{name: "no payment id", body: note("", "PAID", "k1"), sig: goodSig, wantCode: http.StatusBadRequest},

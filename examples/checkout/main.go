@@ -23,6 +23,7 @@ type section struct {
 
 var sections = []section{
 	{"eCredits (crypto payment by QR code)", runECredits},
+	{"Entrecard (signed buy link, paid in credits)", runEntrecard},
 }
 
 func main() {
