@@ -68,8 +68,25 @@ func New(cfg Config) (*Client, error) {
 	if err := CheckBaseURL(cfg.BaseURL); err != nil {
 		return nil, &paykit.Error{Provider: cfg.Provider, Op: "new client", Kind: paykit.ErrInvalidRequest, Message: err.Error()}
 	}
-	hc := cfg.Settings.HTTPClient
-	if hc == nil {
+	settings := cfg.Settings
+	// Settings made by paykit.NewSettings are complete; a Config built by hand may leave
+	// them zero, and a zero attempt timeout would fail every request at once.
+	if settings.Timeout <= 0 {
+		settings.Timeout = paykit.DefaultTimeout
+	}
+	if settings.Retry.MaxAttempts < 1 {
+		settings.Retry = paykit.DefaultRetryPolicy
+	}
+	var hc *http.Client
+	if settings.HTTPClient != nil {
+		// A copy: resty writes a transport of its own into a client whose Transport is nil,
+		// and the caller's client (possibly http.DefaultClient) is not ours to change.
+		cp := *settings.HTTPClient
+		if cp.Transport == nil {
+			cp.Transport = http.DefaultTransport
+		}
+		hc = &cp
+	} else {
 		hc = &http.Client{Transport: DefaultHTTPTransport()}
 	}
 	rc := resty.NewWithClient(hc).
@@ -77,8 +94,8 @@ func New(cfg Config) (*Client, error) {
 		SetLogger(nopLogger{}).
 		SetDisableWarn(true)
 	ua := "paykit-go/" + paykit.Version + " (" + cfg.Provider + ")"
-	if cfg.Settings.UserAgent != "" {
-		ua += " " + cfg.Settings.UserAgent
+	if settings.UserAgent != "" {
+		ua += " " + settings.UserAgent
 	}
 	rc.SetHeader("User-Agent", ua)
 	rc.SetHeader("Accept", "application/json")
@@ -88,12 +105,12 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		provider: cfg.Provider,
 		rc:       rc,
-		settings: cfg.Settings,
-		limiter:  cfg.Settings.Limiter,
+		settings: settings,
+		limiter:  settings.Limiter,
 		auth:     cfg.Auth,
 		decode:   cfg.DecodeError,
 		redactor: NewRedactor(cfg.Secrets...),
-		log:      cfg.Settings.Logger,
+		log:      settings.Logger,
 	}
 	if c.limiter == nil {
 		c.limiter = cfg.DefaultLimiter
@@ -121,6 +138,10 @@ func CheckBaseURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("base URL %q is not an absolute URL", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		// Paths are appended to the base URL as text: a query or fragment would swallow them.
+		return fmt.Errorf("base URL %q must not have a query or fragment", raw)
 	}
 	switch u.Scheme {
 	case "https":
@@ -175,7 +196,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		} else {
 			b, err := json.Marshal(req.Body)
 			if err != nil {
-				return nil, c.errorf(req.Op, paykit.ErrInvalidRequest, err, "encoding the request body")
+				return nil, c.errorf(c.redactor, req.Op, paykit.ErrInvalidRequest, err, "encoding the request body")
 			}
 			body = b
 		}
@@ -183,7 +204,13 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	policy := c.settings.Retry
 	refreshed := false
 	for attempt := 1; ; attempt++ {
-		res := c.attempt(ctx, req, body, attempt)
+		// The attempt sent again after a 401 is not counted against MaxAttempts, but it is
+		// one more request on the wire, and the log numbers requests.
+		sent := attempt
+		if refreshed {
+			sent++
+		}
+		res := c.attempt(ctx, req, body, sent)
 		if res.err == nil {
 			return res.resp, nil
 		}
@@ -217,17 +244,19 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 }
 
 type attemptResult struct {
-	resp         *Response
+	resp *Response
+	// err is this call's own value: Do may set its RetryAfter and Err.
 	err          *paykit.Error
 	retryable    bool
 	unauthorized bool
 	token        string
 }
 
-func (c *Client) attempt(ctx context.Context, req Request, body []byte, attempt int) attemptResult {
+// attempt sends req once; n numbers it in the log.
+func (c *Client) attempt(ctx context.Context, req Request, body []byte, n int) attemptResult {
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return attemptResult{err: c.errorf(req.Op, paykit.ErrRateLimited, err, "waiting for the rate limiter")}
+			return attemptResult{err: c.errorf(c.redactor, req.Op, paykit.ErrRateLimited, err, "waiting for the rate limiter")}
 		}
 	}
 	r := c.rc.R()
@@ -235,13 +264,7 @@ func (c *Client) attempt(ctx context.Context, req Request, body []byte, attempt 
 	if c.auth != nil && !req.NoAuth {
 		t, err := c.auth.Token(ctx)
 		if err != nil {
-			var pe *paykit.Error
-			if errors.As(err, &pe) {
-				// Keep the authentication call's status and kind; a 5xx there is as
-				// retryable as a 5xx here, since nothing of this request was sent.
-				return attemptResult{err: pe, retryable: pe.StatusCode == 0 || pe.StatusCode == 429 || pe.StatusCode >= 500}
-			}
-			return attemptResult{err: c.errorf(req.Op, paykit.ErrUnauthorized, err, "getting a token")}
+			return c.tokenFailed(ctx, req.Op, err)
 		}
 		token = t
 		r.SetHeader("Authorization", "Bearer "+t)
@@ -257,26 +280,25 @@ func (c *Client) attempt(ctx context.Context, req Request, body []byte, attempt 
 	defer cancel()
 	var wrote atomic.Bool
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
-		WroteRequest: func(info httptrace.WroteRequestInfo) {
-			if info.Err == nil {
-				wrote.Store(true)
-			}
-		},
+		// From the moment the headers are handed to the connection the provider may see the
+		// request, even when writing its body then fails part way; before it (dial, DNS,
+		// TLS) it surely did not.
+		WroteHeaders: func() { wrote.Store(true) },
 	})
 	start := time.Now()
 	resp, err := r.SetContext(actx).Execute(req.Method, req.Path)
 	elapsed := time.Since(start)
 
 	if err != nil {
-		written := wrote.Load()
-		e := c.errorf(req.Op, paykit.ErrUnavailable, err, "")
-		if ctx.Err() != nil {
+		red := c.redactorFor(token)
+		e := c.errorf(red, req.Op, paykit.ErrUnavailable, err, "")
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 			// The caller's context ended the call: keep its error visible to errors.Is.
-			e.Err = errors.Join(c.redactor.Error(err), ctx.Err())
+			e.Err = errors.Join(e.Err, cerr)
 		}
-		c.logAttempt(ctx, req, attempt, 0, elapsed, e)
+		c.logAttempt(ctx, req, red, n, 0, elapsed, e)
 		// Not written: the provider cannot have seen it, any request may go again.
-		return attemptResult{err: e, retryable: !written || req.Repeatable, token: token}
+		return attemptResult{err: e, retryable: !wrote.Load() || req.Repeatable, token: token}
 	}
 
 	status := resp.StatusCode()
@@ -284,29 +306,36 @@ func (c *Client) attempt(ctx context.Context, req Request, body []byte, attempt 
 		out := &Response{StatusCode: status, Header: resp.Header(), Body: resp.Body()}
 		if req.Result != nil && len(out.Body) > 0 {
 			if err := json.Unmarshal(out.Body, req.Result); err != nil {
-				e := c.errorf(req.Op, paykit.ErrUnavailable, err, "the provider's answer is not the expected JSON")
+				red := c.redactorFor(token)
+				e := c.errorf(red, req.Op, paykit.ErrUnavailable, err, "the provider's answer is not the expected JSON")
 				e.StatusCode = status
-				e.Body = c.redactor.Body(out.Body)
-				c.logAttempt(ctx, req, attempt, status, elapsed, e)
+				e.Body = red.Body(out.Body)
+				c.logAttempt(ctx, req, red, n, status, elapsed, e)
 				// The request was processed: only a repeatable one may be asked again.
 				return attemptResult{err: e, retryable: req.Repeatable, token: token}
 			}
 		}
-		c.logAttempt(ctx, req, attempt, status, elapsed, nil)
+		c.logAttempt(ctx, req, c.redactor, n, status, elapsed, nil)
 		return attemptResult{resp: out}
 	}
 
+	red := c.redactorFor(token)
 	e := &paykit.Error{
 		Provider:   c.provider,
 		Op:         req.Op,
 		StatusCode: status,
 		Kind:       paykit.KindForStatus(status),
 		RetryAfter: ParseRetryAfter(resp.Header().Get("Retry-After"), time.Now()),
-		Body:       c.redactor.Body(resp.Body()),
+		Body:       red.Body(resp.Body()),
+	}
+	if e.Kind == nil {
+		// A 1xx, or a 3xx the HTTP client did not follow: no success, and no kind of its own.
+		e.Kind = paykit.ErrUnavailable
 	}
 	c.decode(resp.Body(), e)
-	e.Message = c.redactor.String(e.Message)
-	c.logAttempt(ctx, req, attempt, status, elapsed, e)
+	// A provider may echo what it was sent, in any field.
+	e.Code, e.Type, e.Message = red.String(e.Code), red.String(e.Type), red.String(e.Message)
+	c.logAttempt(ctx, req, red, n, status, elapsed, e)
 	return attemptResult{
 		err:          e,
 		retryable:    status == http.StatusTooManyRequests || (status >= 500 && req.Repeatable),
@@ -315,24 +344,57 @@ func (c *Client) attempt(ctx context.Context, req Request, body []byte, attempt 
 	}
 }
 
-func (c *Client) errorf(op string, kind error, err error, msg string) *paykit.Error {
-	return &paykit.Error{Provider: c.provider, Op: op, Kind: kind, Message: msg, Err: c.redactor.Error(err)}
+// tokenFailed turns the Authenticator's error into the attempt's result. Nothing of the
+// request was sent.
+func (c *Client) tokenFailed(ctx context.Context, op string, err error) attemptResult {
+	var pe *paykit.Error
+	if errors.As(err, &pe) {
+		// The authentication call's own error. Every caller that waited on the same fetch
+		// holds this value, so each gets a copy: Do may set RetryAfter and Err on it.
+		cp := *pe
+		// Keep the authentication call's status and kind; a 5xx there is as retryable as a
+		// 5xx here, since nothing of this request was sent.
+		return attemptResult{err: &cp, retryable: cp.StatusCode == 0 || cp.StatusCode == 429 || cp.StatusCode >= 500}
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		// The caller gave up while waiting for a token: that says nothing about the
+		// credentials.
+		e := c.errorf(c.redactor, op, paykit.ErrUnavailable, err, "waiting for a token")
+		if !errors.Is(err, cerr) {
+			e.Err = errors.Join(e.Err, cerr)
+		}
+		return attemptResult{err: e}
+	}
+	return attemptResult{err: c.errorf(c.redactor, op, paykit.ErrUnauthorized, err, "getting a token")}
 }
 
-func (c *Client) logAttempt(ctx context.Context, req Request, attempt, status int, d time.Duration, err *paykit.Error) {
+// redactorFor returns the redactor for an attempt that sent token: the configured secrets
+// and the token, which a provider may echo in an error body.
+func (c *Client) redactorFor(token string) *Redactor {
+	if token == "" {
+		return c.redactor
+	}
+	return c.redactor.with(token)
+}
+
+func (c *Client) errorf(red *Redactor, op string, kind error, err error, msg string) *paykit.Error {
+	return &paykit.Error{Provider: c.provider, Op: op, Kind: kind, Message: msg, Err: red.Error(err)}
+}
+
+func (c *Client) logAttempt(ctx context.Context, req Request, red *Redactor, attempt, status int, d time.Duration, err *paykit.Error) {
 	if c.log == nil || !c.log.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
 	attrs := []slog.Attr{
 		slog.String("op", req.Op),
 		slog.String("method", req.Method),
-		slog.String("path", c.redactor.String(req.Path)),
+		slog.String("path", red.String(req.Path)),
 		slog.Int("status", status),
 		slog.Int("attempt", attempt),
 		slog.Duration("duration", d),
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", c.redactor.String(err.Error())))
+		attrs = append(attrs, slog.String("error", red.String(err.Error())))
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "paykit http attempt", attrs...)
 }
