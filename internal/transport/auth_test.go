@@ -54,7 +54,8 @@ func TestUnauthorizedRefreshesOnce(t *testing.T) {
 				src, fetches := countingSource()
 				c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Auth = src })
 				var out payment
-				_, err := c.Do(context.Background(), kind.req(&out))
+				// await: a refresh loop that never ends fails the test instead of hanging it.
+				err := await(t, doAsync(context.Background(), c, kind.req(&out)))
 				if got := fetches.Load(); got != tt.wantFetches {
 					t.Errorf("token fetches = %d, want %d", got, tt.wantFetches)
 				}

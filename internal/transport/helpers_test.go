@@ -55,6 +55,24 @@ func newServer(t testing.TB, h http.HandlerFunc) (*httptest.Server, *atomic.Int6
 	return srv, &n
 }
 
+// countingTransport counts the requests the client starts, whether or not they reach a server.
+type countingTransport struct {
+	n  atomic.Int64
+	rt http.RoundTripper
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.rt.RoundTrip(r)
+}
+
+// withCountingTransport sends the client's requests through a countingTransport.
+func withCountingTransport(cfg *Config) *countingTransport {
+	ct := &countingTransport{rt: DefaultHTTPTransport()}
+	cfg.Settings.HTTPClient = &http.Client{Transport: ct}
+	return ct
+}
+
 // closedAddr returns the address of a listener that was closed: dialling it is refused.
 func closedAddr(t testing.TB) string {
 	t.Helper()
