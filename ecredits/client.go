@@ -107,12 +107,13 @@ func (c *Client) Authenticate(ctx context.Context) (*AuthToken, error) {
 		ExpiresAt string `json:"expiresAt"`
 	}
 	_, err := c.http.Do(ctx, transport.Request{
-		Op:     "authenticate",
-		Method: "POST",
-		Path:   "/api/authentication",
-		Body:   map[string]string{"secret": c.cfg.Secret, "clientId": c.cfg.ClientID},
-		Result: &out,
-		NoAuth: true,
+		Op:           "authenticate",
+		Method:       "POST",
+		Path:         "/api/authentication",
+		Body:         map[string]string{"secret": c.cfg.Secret, "clientId": c.cfg.ClientID},
+		Result:       &out,
+		NoAuth:       true,
+		SecretAnswer: true,
 		// Asking for a token twice has no effect beyond a second token.
 		Repeatable: true,
 	})

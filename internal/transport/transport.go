@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -177,6 +178,9 @@ type Request struct {
 	// answers 409. Anything else is retried only when it surely did not reach the provider.
 	Repeatable bool
 	NoAuth     bool // send no Authorization header (the authentication call itself)
+	// SecretAnswer says a 2xx answer holds a credential (a new token), which the redactor
+	// cannot know yet: a broken one is not kept in Error.Body.
+	SecretAnswer bool
 }
 
 // Response is a provider's 2xx answer.
@@ -237,7 +241,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			res.err.Err = errors.Join(res.err.Err, ctx.Err())
+			res.err.Err = joinCause(res.err.Err, ctx.Err())
 			return nil, res.err
 		}
 	}
@@ -294,7 +298,7 @@ func (c *Client) attempt(ctx context.Context, req Request, body []byte, n int) a
 		e := c.errorf(red, req.Op, paykit.ErrUnavailable, err, "")
 		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 			// The caller's context ended the call: keep its error visible to errors.Is.
-			e.Err = errors.Join(e.Err, cerr)
+			e.Err = joinCause(e.Err, cerr)
 		}
 		c.logAttempt(ctx, req, red, n, 0, elapsed, e)
 		// Not written: the provider cannot have seen it, any request may go again.
@@ -305,11 +309,17 @@ func (c *Client) attempt(ctx context.Context, req Request, body []byte, n int) a
 	if status >= 200 && status < 300 {
 		out := &Response{StatusCode: status, Header: resp.Header(), Body: resp.Body()}
 		if req.Result != nil && len(out.Body) > 0 {
+			if n > 1 {
+				// An earlier attempt's broken answer may have filled part of Result.
+				reflect.ValueOf(req.Result).Elem().SetZero()
+			}
 			if err := json.Unmarshal(out.Body, req.Result); err != nil {
 				red := c.redactorFor(token)
 				e := c.errorf(red, req.Op, paykit.ErrUnavailable, err, "the provider's answer is not the expected JSON")
 				e.StatusCode = status
-				e.Body = red.Body(out.Body)
+				if !req.SecretAnswer {
+					e.Body = red.Body(out.Body)
+				}
 				c.logAttempt(ctx, req, red, n, status, elapsed, e)
 				// The request was processed: only a repeatable one may be asked again.
 				return attemptResult{err: e, retryable: req.Repeatable, token: token}
@@ -361,7 +371,7 @@ func (c *Client) tokenFailed(ctx context.Context, op string, err error) attemptR
 		// credentials.
 		e := c.errorf(c.redactor, op, paykit.ErrUnavailable, err, "waiting for a token")
 		if !errors.Is(err, cerr) {
-			e.Err = errors.Join(e.Err, cerr)
+			e.Err = joinCause(e.Err, cerr)
 		}
 		return attemptResult{err: e}
 	}
@@ -404,3 +414,12 @@ type nopLogger struct{}
 func (nopLogger) Errorf(string, ...any) {}
 func (nopLogger) Warnf(string, ...any)  {}
 func (nopLogger) Debugf(string, ...any) {}
+
+// joinCause adds cause (a context error) to err so that errors.Is finds both, keeping the
+// text on one line, unlike errors.Join.
+func joinCause(err, cause error) error {
+	if err == nil {
+		return cause
+	}
+	return fmt.Errorf("%w (%w)", err, cause)
+}
