@@ -83,3 +83,24 @@ func TestJoinedCauseOneLine(t *testing.T) {
 		t.Fatal("joinCause(nil, c) is not c")
 	}
 }
+
+// 408 is retried like a 5xx: only when the request is repeatable.
+func TestRequestTimeoutStatusRetriedWhenRepeatable(t *testing.T) {
+	t.Parallel()
+	for _, repeatable := range []bool{true, false} {
+		var n atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n.Add(1)
+			w.WriteHeader(http.StatusRequestTimeout)
+		}))
+		_, err := decodeTestClient(t, srv.URL).Do(context.Background(), Request{Op: "op", Method: "POST", Path: "/x", Repeatable: repeatable})
+		srv.Close()
+		want := int32(1)
+		if repeatable {
+			want = 3
+		}
+		if !errors.Is(err, paykit.ErrUnavailable) || n.Load() != want {
+			t.Fatalf("repeatable=%t: %d attempts, err %v; want %d attempts and ErrUnavailable", repeatable, n.Load(), err, want)
+		}
+	}
+}

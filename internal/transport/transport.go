@@ -348,7 +348,7 @@ func (c *Client) attempt(ctx context.Context, req Request, body []byte, n int) a
 	c.logAttempt(ctx, req, red, n, status, elapsed, e)
 	return attemptResult{
 		err:          e,
-		retryable:    status == http.StatusTooManyRequests || (status >= 500 && req.Repeatable),
+		retryable:    status == http.StatusTooManyRequests || ((status >= 500 || status == http.StatusRequestTimeout) && req.Repeatable),
 		unauthorized: status == http.StatusUnauthorized,
 		token:        token,
 	}
