@@ -1,12 +1,11 @@
 package ecreditstest
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
-	"time"
+
+	"github.com/paykit/paykit/internal/fakeserver"
 )
 
 const (
@@ -16,11 +15,7 @@ const (
 
 // response is an answer built by a handler before it goes on the wire, so that a fault can
 // replace it after processing.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
+type response = fakeserver.Response
 
 func jsonResponse(status int, v any) response {
 	b, err := json.Marshal(v)
@@ -28,7 +23,7 @@ func jsonResponse(status int, v any) response {
 		// Every value the fake answers with marshals; reaching this is a bug of the fake.
 		panic("ecreditstest: marshal answer: " + err.Error())
 	}
-	return response{status: status, header: http.Header{"Content-Type": {contentTypeJSON}}, body: b}
+	return response{Status: status, Header: http.Header{"Content-Type": {contentTypeJSON}}, Body: b}
 }
 
 // problem is an RFC 7807 problem document as ASP.NET Core writes it.
@@ -65,7 +60,7 @@ func problemResponse(status int, detail string) response {
 		title = "Error"
 	}
 	r := jsonResponse(status, problem{Type: typ, Title: title, Status: status, Detail: detail, TraceID: traceID()})
-	r.header.Set("Content-Type", contentTypeProblem)
+	r.Header.Set("Content-Type", contentTypeProblem)
 	return r
 }
 
@@ -77,13 +72,13 @@ func validationResponse(errs map[string][]string) response {
 		TraceID: traceID(),
 		Errors:  errs,
 	})
-	r.header.Set("Content-Type", contentTypeProblem)
+	r.Header.Set("Content-Type", contentTypeProblem)
 	return r
 }
 
 func unauthorizedResponse(detail, wwwAuthenticate string) response {
 	r := problemResponse(http.StatusUnauthorized, detail)
-	r.header.Set("WWW-Authenticate", wwwAuthenticate)
+	r.Header.Set("WWW-Authenticate", wwwAuthenticate)
 	return r
 }
 
@@ -123,79 +118,15 @@ var allowed = map[string]string{
 	RouteRequestPaid:     http.MethodGet,
 }
 
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	pattern, id := route(r.URL.Path)
-	call := Call{Time: s.Now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Route: pattern}
-
-	// Read the body first: only then does the server watch the connection, so that the
-	// request's context ends when the client goes away during the wait below.
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		call.Fault = FaultCanceled
-		s.logCall(call)
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-
-	s.mu.Lock()
-	latency := s.latency
-	s.mu.Unlock()
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			call.Fault = FaultCanceled
-			s.logCall(call)
-			return
-		case <-s.ctx.Done():
-			// Closing: end the call without an answer.
-			t.Stop()
-			call.Fault = FaultCanceled
-			s.logCall(call)
-			dropConnection(w)
-			return
-		}
-	}
-
-	f := s.takeFault(r.Method, pattern)
-	if f.kind == FaultFail {
-		resp := problemResponse(f.status, "Failure injected by ecreditstest.FailNext.")
-		if f.retryAfter != "" {
-			resp.header.Set("Retry-After", f.retryAfter)
-		}
-		call.Status, call.Fault = resp.status, FaultFail
-		s.logCall(call)
-		writeResponse(w, resp)
-		return
-	}
-
-	resp := s.handle(r, pattern, id)
-	call.Handled, call.Status, call.Fault = resp.status, resp.status, f.kind
-	switch f.kind {
-	case FaultDrop:
-		call.Status = 0
-		s.logCall(call)
-		dropConnection(w)
-		return
-	case FaultMalformed:
-		resp = malformed(resp)
-		call.Status = resp.status
-	}
-	// Log before answering, so that a test that got the answer finds the call logged.
-	s.logCall(call)
-	writeResponse(w, resp)
-}
-
-// handle routes and processes one call.
-func (s *Server) handle(r *http.Request, pattern, id string) response {
+// handle routes and processes one call; pattern is route's.
+func (s *Server) handle(r *http.Request, pattern string) response {
+	_, id := route(r.URL.Path)
 	if pattern == "" {
 		return problemResponse(http.StatusNotFound, "No resource at "+r.URL.Path+".")
 	}
 	if m := allowed[pattern]; r.Method != m {
 		resp := problemResponse(http.StatusMethodNotAllowed, r.Method+" is not allowed here.")
-		resp.header.Set("Allow", m)
+		resp.Header.Set("Allow", m)
 		return resp
 	}
 	if pattern == RouteAuthentication {
@@ -216,37 +147,11 @@ func (s *Server) handle(r *http.Request, pattern, id string) response {
 	}
 }
 
-func (s *Server) logCall(c Call) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = append(s.calls, c)
-}
-
-func writeResponse(w http.ResponseWriter, resp response) {
-	for k, v := range resp.header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.status)
-	_, _ = w.Write(resp.body)
-}
-
 // malformed turns resp into a 200 whose body is the real one cut short: never valid JSON.
 func malformed(resp response) response {
-	body := resp.body[:len(resp.body)/2]
+	body := resp.Body[:len(resp.Body)/2]
 	if json.Valid(body) {
 		body = []byte("{")
 	}
-	return response{status: http.StatusOK, header: http.Header{"Content-Type": {contentTypeJSON}}, body: body}
-}
-
-// dropConnection closes the client's connection without writing anything.
-func dropConnection(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			_ = conn.Close()
-			return
-		}
-	}
-	// No hijacking (HTTP/2): the server aborts the stream without an answer.
-	panic(http.ErrAbortHandler)
+	return response{Status: http.StatusOK, Header: http.Header{"Content-Type": {contentTypeJSON}}, Body: body}
 }

@@ -290,7 +290,7 @@ func (s *Server) getPaid(id string) response {
 func (s *Server) Pay(id string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.fake.Closed() {
 		return "", ErrClosed
 	}
 	t, ok := s.requests[idKey(id)]
@@ -312,7 +312,7 @@ func (s *Server) Pay(id string) (string, error) {
 func (s *Server) Expire(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.fake.Closed() {
 		return ErrClosed
 	}
 	t, ok := s.requests[idKey(id)]

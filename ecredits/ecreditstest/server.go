@@ -1,19 +1,17 @@
 package ecreditstest
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/paykit/paykit/internal/fakeserver"
 	"github.com/paykit/paykit/internal/signature"
 )
 
@@ -94,27 +92,19 @@ type Server struct {
 	URL string
 
 	cfg       Config
-	ts        *httptest.Server
+	fake      *fakeserver.Server // HTTP server, clock, faults, latency, call log, Close
 	key       []byte
 	parser    *jwt.Parser
 	signer    *signature.HMACSHA256
-	offset    atomic.Int64 // added to cfg.Now, in nanoseconds
-	ctx       context.Context
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
 	hook      *http.Client
 	ownClient bool
 
 	mu            sync.Mutex
-	closed        bool
 	tokenLifetime time.Duration
 	webhookURL    string
-	latency       time.Duration
 	tokens        map[string]time.Time // jti → exact expiry of tokens not revoked
 	authCount     int
 	requests      map[string]*txRequest // by lower-case id
-	faults        []*fault
-	calls         []Call
 	deliveries    []*Delivery
 	changed       chan struct{} // closed and replaced whenever a delivery changes
 }
@@ -177,9 +167,20 @@ func NewServer(cfg Config) *Server {
 		jwt.WithSubject(cfg.ClientID),
 		jwt.WithTimeFunc(s.Now),
 	)
-	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
-	s.URL = s.ts.URL
+	s.fake = fakeserver.New(fakeserver.Config{
+		Route: func(path string) string {
+			pattern, _ := route(path)
+			return pattern
+		},
+		Handle: s.handle,
+		Fail: func(status int) response {
+			return problemResponse(status, "Failure injected by ecreditstest.FailNext.")
+		},
+		Malformed: malformed,
+		MaxBody:   maxBody,
+		Now:       cfg.Now,
+	})
+	s.URL = s.fake.URL
 	return s
 }
 
@@ -187,35 +188,21 @@ func NewServer(cfg Config) *Server {
 // without a 200 so far is left undelivered), and waits for its goroutines. Calling it again
 // does nothing.
 func (s *Server) Close() {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	s.closed = true
-	s.notifyLocked()
-	s.mu.Unlock()
-
-	s.cancel()
-	s.ts.Close()
-	s.wg.Wait()
-	if s.ownClient {
+	if s.fake.Close() && s.ownClient {
 		s.hook.CloseIdleConnections()
 	}
 }
 
 // Client returns an *http.Client that talks to the server (its transport is closed by
 // Close).
-func (s *Server) Client() *http.Client { return s.ts.Client() }
+func (s *Server) Client() *http.Client { return s.fake.Client() }
 
 // Now is the server's clock: Config.Now plus everything Advance added.
-func (s *Server) Now() time.Time {
-	return s.cfg.Now().Add(time.Duration(s.offset.Load()))
-}
+func (s *Server) Now() time.Time { return s.fake.Now() }
 
 // Advance moves the server's clock forward by d (backward when d is negative). Tokens and
 // transaction requests whose expiry it passes are expired; no webhook is sent for that.
-func (s *Server) Advance(d time.Duration) { s.offset.Add(int64(d)) }
+func (s *Server) Advance(d time.Duration) { s.fake.Advance(d) }
 
 // SetWebhookURL changes the merchant's webhook URL, as the portal does. Empty: no webhooks.
 // It applies to events after the call.
@@ -248,55 +235,6 @@ func (s *Server) AuthCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.authCount
-}
-
-// Call is one API call the server received.
-type Call struct {
-	Time   time.Time // by the server's clock, when the call arrived
-	Method string
-	Path   string // the path as requested, e.g. /api/v1/requests/70df…/paid
-	Query  string // the raw query, without '?'
-	Route  string // the matched route (RouteRequestPaid, …); "" when no route matched
-	// Status is the status of the answer the client got: 0 when it got none (DropNext, or it
-	// went away during SetLatency's wait), 200 for MalformedNext.
-	Status int
-	// Handled is the status the fake's processing produced; 0 when the call was not processed
-	// (FailNext, or the client went away first).
-	Handled int
-	Fault   Fault // the fault injected into the call, if any
-}
-
-// Fault names a misbehaviour injected into an API call.
-type Fault string
-
-// The faults.
-const (
-	FaultNone      Fault = ""
-	FaultFail      Fault = "fail"      // FailNext: answered with an error status, not processed
-	FaultDrop      Fault = "drop"      // DropNext: processed, connection closed without an answer
-	FaultMalformed Fault = "malformed" // MalformedNext: processed, answered 200 with broken JSON
-	FaultCanceled  Fault = "canceled"  // the client went away (or Close came) during SetLatency's wait; not processed
-)
-
-// CallLog returns every API call received so far, oldest first.
-func (s *Server) CallLog() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Call(nil), s.calls...)
-}
-
-// Calls counts the API calls received with method and route (a Route… constant, or "" for
-// calls that matched no route). An empty method counts every method.
-func (s *Server) Calls(method, route string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, c := range s.calls {
-		if (method == "" || c.Method == method) && c.Route == route {
-			n++
-		}
-	}
-	return n
 }
 
 // notifyLocked wakes WaitDelivered callers. s.mu must be held.

@@ -94,8 +94,9 @@ type Attempt struct {
 	Err        error     // the transport error when there was no answer
 }
 
-// queueWebhookLocked starts delivering ev when a webhook URL is configured. s.mu must be held
-// and the server open.
+// queueWebhookLocked starts delivering ev when a webhook URL is configured. s.mu must be
+// held; callers check that the server is open, and a Close that comes between leaves the
+// webhook undelivered.
 func (s *Server) queueWebhookLocked(ev WebhookEvent) {
 	if s.webhookURL == "" {
 		return
@@ -107,14 +108,14 @@ func (s *Server) queueWebhookLocked(ev WebhookEvent) {
 		Body:  webhookBody(s.signer.Base64([]byte(strings.ToLower(ev.RequestID))), ev),
 	}
 	s.deliveries = append(s.deliveries, d)
+	if !s.fake.Go(func() { s.deliver(d) }) {
+		d.Done = true // closed meanwhile: left undelivered
+	}
 	s.notifyLocked()
-	s.wg.Add(1)
-	go s.deliver(d)
 }
 
 // deliver posts d until it gets 200, waiting longer after each failure.
 func (s *Server) deliver(d *Delivery) {
-	defer s.wg.Done()
 	wait := s.cfg.RetryMinWait
 	for attempt := 1; ; attempt++ {
 		a := Attempt{Time: time.Now()}
@@ -129,13 +130,7 @@ func (s *Server) deliver(d *Delivery) {
 		if done {
 			return
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-s.ctx.Done():
-			t.Stop()
-		}
-		if s.ctx.Err() != nil { // closed: stop, also when the timer fired at the same time
+		if !s.fake.Sleep(wait) { // closed: stop, also when the wait ended at the same time
 			s.mu.Lock()
 			d.Done = true
 			s.notifyLocked()
@@ -147,7 +142,7 @@ func (s *Server) deliver(d *Delivery) {
 }
 
 func (s *Server) post(url string, body []byte) (int, error) {
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(s.fake.Context(), http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
@@ -198,7 +193,7 @@ func (s *Server) WaitDelivered(ctx context.Context, id string) error {
 				failed = d
 			}
 		}
-		noURL, closed := s.webhookURL == "", s.closed
+		noURL, closed := s.webhookURL == "", s.fake.Closed()
 		var err error
 		switch {
 		case found > 0 && pending == 0 && failed != nil:
@@ -217,6 +212,7 @@ func (s *Server) WaitDelivered(ctx context.Context, id string) error {
 		}
 		select {
 		case <-ch:
+		case <-s.fake.Context().Done(): // Close came: look again
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -115,10 +115,7 @@ func (s *Server) ownLink(buyURL string) (*url.URL, error) {
 
 // visit sends req as the browser and reads the answer.
 func (s *Server) visit(req *http.Request) (*http.Response, []byte, error) {
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
+	if s.fake.Closed() {
 		return nil, nil, ErrClosed
 	}
 	resp, err := s.browser.Do(req)

@@ -90,11 +90,8 @@ func (s *Server) purchase(l link, buyer string, cancel bool) response {
 	t.Result = ResultQuery(s.sellers[l.seller].secret, entrecard.Result{SellerID: l.seller, ID: l.id, Total: total, TransactionID: id, Status: status})
 	s.txns = append(s.txns, t)
 	s.byTxn[id] = t
-	if s.closed {
+	if !s.fake.Go(func() { s.deliverLoop(t) }) { // closed
 		t.Delivery = GaveUp
-	} else {
-		s.wg.Add(1)
-		go s.deliverLoop(t)
 	}
 	s.mu.Unlock()
 
@@ -108,9 +105,8 @@ func (s *Server) purchase(l link, buyer string, cancel bool) response {
 // deliverLoop sends t's result until the notify URL answers 200, the attempts run out or the
 // server closes.
 func (s *Server) deliverLoop(t *Transaction) {
-	defer s.wg.Done()
 	for attempt := 1; ; attempt++ {
-		code, _ := s.send(s.ctx, t, attempt)
+		code, _ := s.send(s.fake.Context(), t, attempt)
 		s.mu.Lock()
 		t.Attempts = attempt
 		s.mu.Unlock()
@@ -122,11 +118,7 @@ func (s *Server) deliverLoop(t *Transaction) {
 			s.endDelivery(t, GaveUp)
 			return
 		}
-		timer := time.NewTimer(s.cfg.RetryInterval)
-		select {
-		case <-timer.C:
-		case <-s.ctx.Done():
-			timer.Stop()
+		if !s.fake.Sleep(s.cfg.RetryInterval) {
 			s.endDelivery(t, GaveUp)
 			return
 		}
@@ -184,8 +176,8 @@ func (s *Server) send(ctx context.Context, t *Transaction, attempt int) (int, er
 func (s *Server) Redeliver(ctx context.Context, id string) (int, error) {
 	s.mu.Lock()
 	t, ok := s.byTxn[id]
-	closed := s.closed
 	s.mu.Unlock()
+	closed := s.fake.Closed()
 	switch {
 	case !ok:
 		return 0, ErrUnknownTransaction
@@ -234,7 +226,7 @@ func (s *Server) WaitDelivered(ctx context.Context, id string) error {
 			s.mu.Unlock()
 			return ErrUnknownTransaction
 		}
-		state, closed, ch := t.Delivery, s.closed, s.changed
+		state, closed, ch := t.Delivery, s.fake.Closed(), s.changed
 		s.mu.Unlock()
 		switch {
 		case state == Delivered:
@@ -246,6 +238,7 @@ func (s *Server) WaitDelivered(ctx context.Context, id string) error {
 		}
 		select {
 		case <-ch:
+		case <-s.fake.Context().Done(): // Close came: look again
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -7,7 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/paykit/paykit/internal/fakeserver"
 )
 
 const contentTypeText = "text/plain; charset=utf-8"
@@ -17,19 +18,15 @@ const maxForm = 64 << 10
 
 // response is an answer built by a handler before it goes on the wire, so that a fault can
 // replace it after processing.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
+type response = fakeserver.Response
 
 func textResponse(status int, text string) response {
-	return response{status: status, header: http.Header{"Content-Type": {contentTypeText}}, body: []byte(text + "\n")}
+	return response{Status: status, Header: http.Header{"Content-Type": {contentTypeText}}, Body: []byte(text + "\n")}
 }
 
 func redirectResponse(location string) response {
 	r := textResponse(http.StatusSeeOther, "See "+location)
-	r.header.Set("Location", location)
+	r.Header.Set("Location", location)
 	return r
 }
 
@@ -43,56 +40,6 @@ func route(path string) string {
 	return ""
 }
 
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	rt := route(r.URL.Path)
-	call := Call{Time: time.Now(), Method: r.Method, Path: r.URL.Path, Route: rt}
-
-	s.mu.Lock()
-	latency := s.latency
-	s.mu.Unlock()
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			call.Fault = FaultCanceled
-			s.logCall(call)
-			return
-		case <-s.ctx.Done():
-			t.Stop()
-			call.Fault = FaultCanceled
-			s.logCall(call)
-			return
-		}
-	}
-
-	f := s.takeFault(r.Method, rt)
-	if f.kind == FaultFail {
-		resp := textResponse(f.status, "Failure injected by entrecardtest.FailNext.")
-		call.Status, call.Fault = resp.status, FaultFail
-		s.logCall(call)
-		writeResponse(w, resp)
-		return
-	}
-
-	resp := s.handle(r, rt)
-	call.Handled, call.Status, call.Fault = resp.status, resp.status, f.kind
-	switch f.kind {
-	case FaultDrop:
-		call.Status = 0
-		s.logCall(call)
-		dropConnection(w)
-		return
-	case FaultMalformed:
-		resp = malformed(resp)
-		call.Status = resp.status
-	}
-	// Log before answering, so that a test that got the answer finds the call logged.
-	s.logCall(call)
-	writeResponse(w, resp)
-}
-
 func (s *Server) handle(r *http.Request, rt string) response {
 	if rt == "" {
 		return textResponse(http.StatusNotFound, "No page at "+r.URL.Path+".")
@@ -103,7 +50,7 @@ func (s *Server) handle(r *http.Request, rt string) response {
 	}
 	if r.Method != want {
 		resp := textResponse(http.StatusMethodNotAllowed, r.Method+" is not allowed here.")
-		resp.header.Set("Allow", want)
+		resp.Header.Set("Allow", want)
 		return resp
 	}
 	var values url.Values
@@ -233,28 +180,8 @@ func digitsOnly(s string) bool {
 	return s != ""
 }
 
-func writeResponse(w http.ResponseWriter, resp response) {
-	for k, v := range resp.header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.status)
-	_, _ = w.Write(resp.body)
-}
-
 // malformed turns resp into a 200 whose body is the real one cut short, with no redirect.
 func malformed(resp response) response {
-	body := resp.body[:len(resp.body)/3]
-	return response{status: http.StatusOK, header: http.Header{"Content-Type": {"text/html; charset=utf-8"}}, body: append([]byte("<html><body>"), body...)}
-}
-
-// dropConnection closes the client's connection without writing anything.
-func dropConnection(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			_ = conn.Close()
-			return
-		}
-	}
-	// No hijacking (HTTP/2): the server aborts the stream without an answer.
-	panic(http.ErrAbortHandler)
+	body := resp.Body[:len(resp.Body)/3]
+	return response{Status: http.StatusOK, Header: http.Header{"Content-Type": {"text/html; charset=utf-8"}}, Body: append([]byte("<html><body>"), body...)}
 }

@@ -1,13 +1,13 @@
 package entrecardtest
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/paykit/paykit/internal/fakeserver"
 )
 
 // Default credentials and settings. Examples and tests may use the credentials as they are;
@@ -92,16 +92,12 @@ type Server struct {
 	URL string
 
 	cfg     Config
-	ts      *httptest.Server
-	ctx     context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	fake    *fakeserver.Server // HTTP server, faults, latency, call log, Close
 	notify  *http.Client
 	browser *http.Client
 	ownHTTP *http.Transport
 
 	mu         sync.Mutex
-	closed     bool
 	escrow     bool
 	sellers    map[string]*seller
 	buyers     map[string]int64
@@ -109,9 +105,6 @@ type Server struct {
 	nextTxn    int64
 	txns       []*Transaction
 	byTxn      map[string]*Transaction
-	faults     []*fault
-	latency    time.Duration
-	calls      []Call
 	deliveries []Delivery
 	changed    chan struct{} // closed and replaced whenever a delivery ends
 }
@@ -161,11 +154,18 @@ func NewServer(cfg Config) *Server {
 		s.ownHTTP = http.DefaultTransport.(*http.Transport).Clone()
 		s.notify = &http.Client{Timeout: DefaultDeliveryTimeout, Transport: s.ownHTTP}
 	}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
-	s.URL = s.ts.URL
+	s.fake = fakeserver.New(fakeserver.Config{
+		Route:  route,
+		Handle: s.handle,
+		Fail: func(status int) response {
+			return textResponse(status, "Failure injected by entrecardtest.FailNext.")
+		},
+		Malformed: malformed,
+		MaxBody:   maxForm,
+	})
+	s.URL = s.fake.URL
 	// The buyer's browser stops at every redirect: control methods return where it would go.
-	browser := *s.ts.Client()
+	browser := *s.fake.Client()
 	browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	s.browser = &browser
 	return s
@@ -175,18 +175,7 @@ func NewServer(cfg Config) *Server {
 // answered 200 stays undelivered) and waits for its goroutines. Calling it again does
 // nothing.
 func (s *Server) Close() {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	s.closed = true
-	s.notifyLocked()
-	s.mu.Unlock()
-	s.cancel()
-	s.wg.Wait()
-	s.ts.Close()
-	if s.ownHTTP != nil {
+	if s.fake.Close() && s.ownHTTP != nil {
 		s.ownHTTP.CloseIdleConnections()
 	}
 }
@@ -239,55 +228,6 @@ func (s *Server) SetEscrow(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.escrow = on
-}
-
-// Call is one HTTP call the server received.
-type Call struct {
-	Time    time.Time
-	Method  string
-	Path    string
-	Route   string // a Route… constant, or "" for an unknown path
-	Status  int    // the status answered; 0 when the connection was dropped or the caller left
-	Handled int    // the status the call was processed with, before a fault changed it
-	Fault   Fault  // the fault that hit the call, if any
-}
-
-// Fault names what went wrong with a call on purpose.
-type Fault string
-
-// The faults.
-const (
-	FaultNone      Fault = ""
-	FaultFail      Fault = "fail"      // FailNext: answered with an error, not processed
-	FaultDrop      Fault = "drop"      // DropNext: processed, connection closed
-	FaultMalformed Fault = "malformed" // MalformedNext: processed, nonsense answered
-	FaultCanceled  Fault = "canceled"  // the caller or Close ended a slow call first
-)
-
-// CallLog returns every call received so far, oldest first.
-func (s *Server) CallLog() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Call(nil), s.calls...)
-}
-
-// Calls counts the calls of route with method ("" for any method).
-func (s *Server) Calls(method, route string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, c := range s.calls {
-		if c.Route == route && (method == "" || c.Method == method) {
-			n++
-		}
-	}
-	return n
-}
-
-func (s *Server) logCall(c Call) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = append(s.calls, c)
 }
 
 // notifyLocked wakes the callers waiting for a delivery to end. s.mu must be held.

@@ -1,0 +1,210 @@
+package fakeserver
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultMaxBody bounds the request bodies read when Config.MaxBody is not set.
+const DefaultMaxBody = 1 << 20
+
+// Config plugs a provider into a Server. Route, Handle, Fail and Malformed are required.
+type Config struct {
+	// Route returns the route pattern of a request path (one of the fake's Route…
+	// constants), or "" when no route matches. Faults are matched against it and calls are
+	// logged with it.
+	Route func(path string) string
+	// Handle processes a call whose route is route and returns the answer. It runs after
+	// SetLatency's wait, and not at all for a FailNext fault. r.Body holds the body read up
+	// front: at most MaxBody+1 bytes, so that a handler can tell a body that is too long.
+	Handle func(r *http.Request, route string) Response
+	// Fail returns the provider's error answer with status, for FailNext.
+	Fail func(status int) Response
+	// Malformed turns a processed answer into what MalformedNext sends: a 200 the client
+	// cannot read (typically the real body cut short).
+	Malformed func(Response) Response
+	// MaxBody bounds the request bodies read; DefaultMaxBody when zero or less.
+	MaxBody int64
+	// Now is the server's clock before Advance; nil: time.Now.
+	Now func() time.Time
+}
+
+// Response is an answer built by a handler before it goes on the wire, so that a fault can
+// replace it after processing.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// write sends resp to w.
+func (resp Response) write(w http.ResponseWriter) {
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.Body)
+}
+
+// Call is one HTTP call the server received. Each fake exports its own Call type made from
+// it.
+type Call struct {
+	Time   time.Time // by the server's clock, when the call arrived
+	Method string
+	Path   string // as requested
+	Query  string // the raw query, without '?'
+	Route  string // Config.Route's answer; "" when no route matched
+	// Status is the status of the answer the caller got: 0 when it got none (Drop, or it went
+	// away or Close came during SetLatency's wait), 200 for Malformed.
+	Status int
+	// Handled is the status Config.Handle produced; 0 when the call was not processed (Fail,
+	// or the caller went away first).
+	Handled int
+	Fault   Kind // the fault injected into the call, if any
+}
+
+// Server is a running fake: an httptest.Server on a loopback port serving the provider
+// through Config's hooks. It is safe for concurrent use.
+type Server struct {
+	// URL is the base URL, "http://127.0.0.1:port", with no trailing slash.
+	URL string
+
+	cfg    Config
+	ts     *httptest.Server
+	offset atomic.Int64 // added to cfg.Now, in nanoseconds
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	closed  bool
+	latency time.Duration
+	faults  []*Fault
+	calls   []Call
+}
+
+// New starts a Server. It panics when a required hook of cfg is missing.
+func New(cfg Config) *Server {
+	if cfg.Route == nil || cfg.Handle == nil || cfg.Fail == nil || cfg.Malformed == nil {
+		panic("fakeserver: Config needs Route, Handle, Fail and Malformed")
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.URL = s.ts.URL
+	return s
+}
+
+// Close stops the server: it marks it closed, ends its Context (which ends SetLatency's
+// waits, Sleep, and whatever the goroutines started by Go watch it for), waits for the calls
+// in progress and then for those goroutines. It reports whether this call closed the server:
+// false when it was closed already, and then does nothing.
+func (s *Server) Close() bool {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return false
+	}
+	s.closed = true
+	s.cancel()
+	s.mu.Unlock()
+
+	s.ts.Close()
+	s.wg.Wait()
+	return true
+}
+
+// Closed reports whether Close was called.
+func (s *Server) Closed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// Context ends when Close is called. Requests the fake sends on its own (notifications)
+// should use it, and waits should watch it.
+func (s *Server) Context() context.Context { return s.ctx }
+
+// Go runs f in a goroutine that Close waits for, unless the server is closed: then it
+// reports false and f does not run. f should end soon after Context ends.
+func (s *Server) Go(f func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// Sleep waits d, or less when Close comes first. It reports whether the server is still
+// open: false also when the wait ended at the moment Close came.
+func (s *Server) Sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.ctx.Done():
+	}
+	return s.ctx.Err() == nil
+}
+
+// Client returns an *http.Client that talks to the server (its transport is closed by
+// Close).
+func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// Now is the server's clock: Config.Now plus everything Advance added.
+func (s *Server) Now() time.Time {
+	return s.cfg.Now().Add(time.Duration(s.offset.Load()))
+}
+
+// Advance moves the server's clock forward by d (backward when d is negative).
+func (s *Server) Advance(d time.Duration) { s.offset.Add(int64(d)) }
+
+// SetLatency makes every later call wait d before it is processed (0: no wait).
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = max(d, 0)
+}
+
+// CallLog returns every call received so far, oldest first.
+func (s *Server) CallLog() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// Calls counts the calls received with method and route ("" for calls that matched no
+// route). An empty method counts every method.
+func (s *Server) Calls(method, route string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		if (method == "" || c.Method == method) && c.Route == route {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Server) logCall(c Call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, c)
+}
