@@ -140,6 +140,16 @@ func TestCheckoutEndToEnd(t *testing.T) {
 	}
 }
 
+// createPending creates a 1.00 ECS payment through the Provider interface.
+func createPending(t *testing.T, ctx context.Context, c *ecredits.Client) *paykit.Payment {
+	t.Helper()
+	pay, err := c.CreatePayment(ctx, paykit.PaymentRequest{Amount: paykit.Money{Amount: 100, Currency: "ECS"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pay
+}
+
 func waitFor(ctx context.Context, cond func() bool) error {
 	for !cond() {
 		select {
@@ -186,10 +196,7 @@ func TestWebhookAnswers(t *testing.T) {
 	srv, c := setup(t, ecreditstest.Config{})
 	sink := newSink(t, c)
 	ctx := ctxT(t)
-	pay, err := c.CreatePayment(ctx, paykit.PaymentRequest{Amount: paykit.Money{Amount: 100, Currency: "ECS"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pay := createPending(t, ctx, c)
 	unknown := "11111111-2222-4333-8444-555555555555"
 	tests := []struct {
 		name string
@@ -320,10 +327,7 @@ func TestRetriesAndErrors(t *testing.T) {
 		t.Parallel()
 		srv, c := setup(t, ecreditstest.Config{})
 		ctx := ctxT(t)
-		pay, err := c.CreatePayment(ctx, paykit.PaymentRequest{Amount: paykit.Money{Amount: 100, Currency: "ECS"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		pay := createPending(t, ctx, c)
 		srv.FailNext(2, 503, ecreditstest.OnRoute("GET", ecreditstest.RouteRequest))
 		if _, err := c.GetPayment(ctx, pay.ID); err != nil {
 			t.Fatal(err)
@@ -385,10 +389,7 @@ func TestTokens(t *testing.T) {
 		t.Parallel()
 		srv, c := setup(t, ecreditstest.Config{})
 		ctx := ctxT(t)
-		pay, err := c.CreatePayment(ctx, paykit.PaymentRequest{Amount: paykit.Money{Amount: 100, Currency: "ECS"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		pay := createPending(t, ctx, c)
 		// A fresh client, so that the 100 calls start with an empty token cache.
 		c2, err := ecredits.New(ecredits.Config{ClientID: ecreditstest.DefaultClientID, Secret: ecreditstest.DefaultSecret, BaseURL: srv.URL})
 		if err != nil {
@@ -419,10 +420,7 @@ func TestTokens(t *testing.T) {
 		t.Parallel()
 		srv, c := setup(t, ecreditstest.Config{})
 		ctx := ctxT(t)
-		pay, err := c.CreatePayment(ctx, paykit.PaymentRequest{Amount: paykit.Money{Amount: 100, Currency: "ECS"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		pay := createPending(t, ctx, c)
 		srv.RevokeTokens()
 		if _, err := c.GetPayment(ctx, pay.ID); err != nil {
 			t.Fatal(err)
@@ -437,10 +435,7 @@ func TestTokens(t *testing.T) {
 		// is due, and the client must refresh it instead of sending it.
 		srv, c := setup(t, ecreditstest.Config{TokenLifetime: 200 * time.Millisecond})
 		ctx := ctxT(t)
-		pay, err := c.CreatePayment(ctx, paykit.PaymentRequest{Amount: paykit.Money{Amount: 100, Currency: "ECS"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		pay := createPending(t, ctx, c)
 		time.Sleep(250 * time.Millisecond)
 		before := srv.AuthCount()
 		if _, err := c.GetPayment(ctx, pay.ID); err != nil {
