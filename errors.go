@@ -39,8 +39,13 @@ var (
 // context.DeadlineExceeded) holds when the deadline ended the call. Error text never holds a
 // secret, a token or a signature.
 type Error struct {
-	Provider   string        // "ecredits", …; empty for checks made before a provider was chosen
-	Op         string        // what paykit was doing: "create payment", "get request", …
+	Provider string // "ecredits", …; empty for checks made before a provider was chosen
+	Op       string // what paykit was doing: "create payment", "get request", …
+	// PaymentID is the merchant's payment id the call was about, when there is one. Every
+	// error from CreatePayment carries it, also when paykit generated the id: after an
+	// ambiguous failure (a timeout, a dropped connection) repeat the create with this id, so
+	// that the provider finds the first attempt instead of taking a second payment.
+	PaymentID  string
 	StatusCode int           // the HTTP status, 0 when no response came
 	Code       string        // the provider's error code, if any (Ecster's integers as decimal strings)
 	Type       string        // the provider's error type, if any
@@ -53,7 +58,7 @@ type Error struct {
 	Body []byte
 }
 
-// Error formats e as "paykit: ecredits: create payment: 409 conflict: <message>".
+// Error formats e as "paykit: ecredits: create payment <id>: 409 conflict: <message>".
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("paykit: ")
@@ -63,6 +68,14 @@ func (e *Error) Error() string {
 	}
 	if e.Op != "" {
 		b.WriteString(e.Op)
+		if e.PaymentID != "" {
+			b.WriteString(" ")
+			b.WriteString(e.PaymentID)
+		}
+		b.WriteString(": ")
+	} else if e.PaymentID != "" {
+		b.WriteString("payment ")
+		b.WriteString(e.PaymentID)
 		b.WriteString(": ")
 	}
 	if e.StatusCode != 0 {

@@ -1,16 +1,16 @@
 package paykit
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/paykit/paykit/internal/webhookcore"
 )
 
 // DefaultMaxBodyBytes is the largest notification body NewWebhookHandler reads (1 MiB).
@@ -52,14 +52,72 @@ func WithWebhookLogger(l *slog.Logger) WebhookOption { return func(c *webhookCon
 //
 //  1. reads the body up to the size limit (413 past it);
 //  2. verifies and parses it with p.ParseNotification (401 for a bad or missing signature,
-//     400 for anything malformed), changing no state when it refuses;
-//  3. claims the notification's DedupKey, so that a redelivery, also one arriving at the same
-//     moment, is answered 200 without running fn again;
-//  4. fetches the payment with p.GetPayment, because a notification is only a signal: fn sees
-//     the fetched state in Notification.Payment (503 when it cannot be fetched);
+//     400 for anything malformed, 503 when the provider could not be asked what the
+//     notification is about), changing no state when it refuses;
+//  3. makes sure fn runs once per event: a notification with a DedupKey (an identity the
+//     provider signed) is claimed under it before anything else, so a redelivery, also one
+//     arriving at the same moment, is answered 200 without running fn again. A notification
+//     without one (eCredits, EchelonPay: nothing signed tells one event from another) is
+//     fetched first and claimed under its payment id and the fetched state (Status,
+//     Captured, Refunded): a redelivery of the same state runs fn once, and a later change
+//     is never swallowed as a redelivery;
+//  4. fetches the payment with p.GetPayment, because a notification is only a signal: fn
+//     sees the fetched state in Notification.Payment (503 when it cannot be fetched: nothing
+//     is acknowledged and fn does not run);
 //  5. runs fn: an error (or a panic) answers 500 and the provider's next delivery runs fn
 //     again; success answers 200 and records the notification as processed.
+//
+// A DedupStore error on Claim answers 503; one on Finish after fn succeeded still answers
+// 200 (fn ran; a redelivery may run it again, the lesser harm).
 func NewWebhookHandler(p Provider, fn func(context.Context, *Notification) error, opts ...WebhookOption) http.Handler {
+	cfg := newWebhookConfig(opts)
+	return webhookcore.Handler(webhookcore.Spec[*Notification, *Payment]{
+		Name:    p.Name(),
+		Store:   cfg.store,
+		MaxBody: cfg.maxBody,
+		Logger:  cfg.logger,
+		Parse: func(r *http.Request) (webhookcore.Parsed[*Notification], error) {
+			n, err := p.ParseNotification(r)
+			if err != nil {
+				return webhookcore.Parsed[*Notification]{}, err
+			}
+			if n == nil {
+				return webhookcore.Parsed[*Notification]{}, errors.New("the provider parsed no notification")
+			}
+			return webhookcore.Parsed[*Notification]{Value: n, ID: n.PaymentID, Key: n.DedupKey}, nil
+		},
+		Refusal: RefusalStatus,
+		Fetch: func(ctx context.Context, id string) (*Payment, error) {
+			pay, err := p.GetPayment(ctx, id)
+			if err == nil && pay == nil {
+				err = errors.New("provider returned no payment and no error")
+			}
+			return pay, err
+		},
+		StateKey: PaymentStateKey,
+		Run: func(ctx context.Context, n *Notification, pay *Payment) error {
+			n.Payment = pay
+			return fn(ctx, n)
+		},
+	})
+}
+
+// WebhookSettings is what WebhookOptions set, for provider packages that build handlers of
+// their own on the same rules (EchelonPay's payout callbacks).
+type WebhookSettings struct {
+	Store   DedupStore
+	MaxBody int64
+	Logger  *slog.Logger
+}
+
+// NewWebhookSettings applies opts over the defaults: the in-memory dedupe store,
+// DefaultMaxBodyBytes and no logging.
+func NewWebhookSettings(opts ...WebhookOption) WebhookSettings {
+	cfg := newWebhookConfig(opts)
+	return WebhookSettings{Store: cfg.store, MaxBody: cfg.maxBody, Logger: cfg.logger}
+}
+
+func newWebhookConfig(opts []WebhookOption) webhookConfig {
 	cfg := webhookConfig{maxBody: DefaultMaxBodyBytes}
 	for _, o := range opts {
 		if o != nil {
@@ -75,112 +133,40 @@ func NewWebhookHandler(p Provider, fn func(context.Context, *Notification) error
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}
-	return &webhookHandler{p: p, fn: fn, cfg: cfg}
+	return cfg
 }
 
-type webhookHandler struct {
-	p   Provider
-	fn  func(context.Context, *Notification) error
-	cfg webhookConfig
-}
-
-func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	log := h.cfg.logger.With("provider", h.p.Name())
-
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.maxBody))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			log.WarnContext(ctx, "webhook: body too large", "limit", h.cfg.maxBody)
-			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		log.WarnContext(ctx, "webhook: reading body failed", "error", err)
-		http.Error(w, "cannot read body", http.StatusBadRequest)
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-
-	n, err := h.p.ParseNotification(r)
-	if err != nil {
-		if errors.Is(err, ErrInvalidSignature) {
-			log.WarnContext(ctx, "webhook: refused", "error", err)
-			http.Error(w, "invalid signature", http.StatusUnauthorized)
-			return
-		}
-		if errors.Is(err, ErrUnavailable) {
-			// The provider's own store or a fetch failed while parsing: not the sender's
-			// fault, so ask for a redelivery instead of refusing the notification.
-			log.WarnContext(ctx, "webhook: could not parse now", "error", err)
-			http.Error(w, "try again", http.StatusServiceUnavailable)
-			return
-		}
-		log.WarnContext(ctx, "webhook: malformed", "error", err)
-		http.Error(w, "malformed notification", http.StatusBadRequest)
-		return
-	}
-	if n == nil || n.PaymentID == "" {
-		http.Error(w, "malformed notification", http.StatusBadRequest)
-		return
-	}
-	key := n.DedupKey
-	if key == "" {
-		// Length-prefixed, so that no payment id holding the separator can collide with
-		// another notification's key.
-		key = strconv.Itoa(len(n.PaymentID)) + ":" + n.PaymentID + "|" + n.Event
-	}
-	key = h.p.Name() + "|" + key
-
-	done, err := h.cfg.store.Claim(ctx, key)
-	if err != nil {
-		log.WarnContext(ctx, "webhook: dedupe store", "error", err)
-		http.Error(w, "try again", http.StatusServiceUnavailable)
-		return
-	}
-	if done {
-		fmt.Fprintln(w, "already processed")
-		return
-	}
-	status := h.process(ctx, log, n)
-	if err := h.cfg.store.Finish(context.WithoutCancel(ctx), key, status == http.StatusOK); err != nil {
-		// fn has run; answering 200 acknowledges it. The store failing to record that only
-		// risks running fn again on a redelivery, which is the lesser harm.
-		log.ErrorContext(ctx, "webhook: dedupe store could not record", "error", err)
-	}
-	switch status {
-	case http.StatusOK:
-		fmt.Fprintln(w, "ok")
-	case http.StatusServiceUnavailable:
-		http.Error(w, "payment could not be fetched", status)
-	default:
-		http.Error(w, "handler failed", status)
-	}
-}
-
-// process fetches the payment and runs fn, turning a panic in either into a 500 so that the
-// claim is always given back.
-func (h *webhookHandler) process(ctx context.Context, log *slog.Logger, n *Notification) (status int) {
-	defer func() {
-		if v := recover(); v != nil {
-			log.ErrorContext(ctx, "webhook: panic while processing", "payment_id", n.PaymentID, "panic", fmt.Sprint(v))
-			status = http.StatusInternalServerError
-		}
-	}()
-	pay, err := h.p.GetPayment(ctx, n.PaymentID)
-	if err == nil && pay == nil {
-		err = errors.New("provider returned no payment and no error")
-	}
-	if err != nil {
-		log.WarnContext(ctx, "webhook: fetching the payment failed", "payment_id", n.PaymentID, "error", err)
+// RefusalStatus is the answer a webhook handler gives when a notification is refused with
+// err: 401 for ErrInvalidSignature, 503 for ErrUnavailable (the provider or a store could
+// not be asked; the provider delivers again), 400 for anything else.
+func RefusalStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrInvalidSignature):
+		return http.StatusUnauthorized
+	case errors.Is(err, ErrUnavailable):
 		return http.StatusServiceUnavailable
 	}
-	n.Payment = pay
-	if err := h.fn(ctx, n); err != nil {
-		log.WarnContext(ctx, "webhook: handler failed", "payment_id", n.PaymentID, "error", err)
-		return http.StatusInternalServerError
+	return http.StatusBadRequest
+}
+
+// PaymentStateKey describes the state of p that a merchant must hear of again when it
+// changes: its status and the captured and refunded amounts. It keys the notifications that
+// carry no signed event identity.
+func PaymentStateKey(p *Payment) string {
+	return string(p.Status) + "|" + strconv.FormatInt(p.Captured.Amount, 10) + p.Captured.Currency +
+		"|" + strconv.FormatInt(p.Refunded.Amount, 10) + p.Refunded.Currency
+}
+
+// ReadNotificationBody reads r's body for a provider's ParseNotification: up to the limit of
+// the NewWebhookHandler serving r (WithMaxBodyBytes), or DefaultMaxBodyBytes when it is
+// called outside one. A longer body is an error matching ErrInvalidRequest. Memory stays
+// bounded by the limit whatever is sent.
+func ReadNotificationBody(r *http.Request) ([]byte, error) {
+	body, err := webhookcore.ReadBody(r, DefaultMaxBodyBytes)
+	if err != nil {
+		return nil, &Error{Op: "read notification", Kind: ErrInvalidRequest, Message: "reading the body", Err: err}
 	}
-	return http.StatusOK
+	return body, nil
 }
 
 // DefaultDedupRetention is how long the in-memory store remembers a processed notification.

@@ -37,6 +37,8 @@ type stubProvider struct {
 	getErr   error // GetPayment returns it when set
 	getNil   bool  // GetPayment returns (nil, nil)
 	getPanic any   // GetPayment panics with it when set
+	status   Status // the fetched payment's status; empty: succeeded
+	captured int64  // the fetched payment's captured amount
 	gotIDs   []string
 
 	parses atomic.Int64
@@ -98,7 +100,11 @@ func (p *stubProvider) GetPayment(_ context.Context, id string) (*Payment, error
 	p.mu.Lock()
 	p.gotIDs = append(p.gotIDs, id)
 	getErr, getNil, getPanic := p.getErr, p.getNil, p.getPanic
+	status, captured := p.status, p.captured
 	p.mu.Unlock()
+	if status == "" {
+		status = StatusSucceeded
+	}
 	if getPanic != nil {
 		panic(getPanic)
 	}
@@ -109,8 +115,8 @@ func (p *stubProvider) GetPayment(_ context.Context, id string) (*Payment, error
 		return nil, nil
 	}
 	return &Payment{
-		Provider: p.name, ID: id, Amount: Money{1000, "EUR"}, Status: StatusSucceeded,
-		ProviderStatus: fmt.Sprintf("fetched-%d", n),
+		Provider: p.name, ID: id, Amount: Money{1000, "EUR"}, Status: status,
+		Captured: Money{captured, "EUR"}, ProviderStatus: fmt.Sprintf("fetched-%d", n),
 	}, nil
 }
 
@@ -220,8 +226,10 @@ func TestWebhookRedelivery(t *testing.T) {
 		{"same dedup key", note("pay-1", "PAID", "k1"), note("pay-1", "PAID", "k1"), 1},
 		{"same dedup key, other words", note("pay-1", "PAID", "k1"), note("pay-2", "FAILED", "k1"), 1},
 		{"other dedup key", note("pay-1", "PAID", "k1"), note("pay-1", "PAID", "k2"), 2},
+		// Without a signed key the unsigned words count for nothing: the fetched state
+		// decides (the stub's payments are all succeeded, nothing captured or refunded).
 		{"no key, same payment and event", note("pay-1", "PAID", ""), note("pay-1", "PAID", ""), 1},
-		{"no key, other event", note("pay-1", "PAID", ""), note("pay-1", "REFUNDED", ""), 2},
+		{"no key, other event, same fetched state", note("pay-1", "PAID", ""), note("pay-1", "REFUNDED", ""), 1},
 		{"no key, other payment", note("pay-1", "PAID", ""), note("pay-2", "PAID", ""), 2},
 	}
 	for _, tt := range tests {
@@ -239,9 +247,14 @@ func TestWebhookRedelivery(t *testing.T) {
 			if got := c.calls.Load(); got != tt.wantCalls {
 				t.Errorf("fn ran %d times, want %d", got, tt.wantCalls)
 			}
-			// A redelivery is answered from the store, without fetching the payment again.
-			if got := p.gets.Load(); got != tt.wantCalls {
-				t.Errorf("GetPayment ran %d times, want %d", got, tt.wantCalls)
+			// A redelivery with a signed key is answered from the store, without fetching the
+			// payment again; one without a key is fetched to learn its state.
+			wantGets := tt.wantCalls
+			if !strings.Contains(tt.second, `"key":"k`) {
+				wantGets = 2
+			}
+			if got := p.gets.Load(); got != wantGets {
+				t.Errorf("GetPayment ran %d times, want %d", got, wantGets)
 			}
 		})
 	}
@@ -915,19 +928,21 @@ func TestWebhookCustomDedupStore(t *testing.T) {
 		wantCalls    int64
 	}{
 		{name: "processed", body: note("pay-1", "PAID", "k1"), wantCode: 200, wantBody: "ok\n",
-			wantClaims: "stub|k1", wantFinishes: "stub|k1=true", wantCalls: 1},
-		{name: "key from payment and event", body: note("pay-1", "PAID", ""), wantCode: 200, wantBody: "ok\n",
-			wantClaims: "stub|5:pay-1|PAID", wantFinishes: "stub|5:pay-1|PAID=true", wantCalls: 1},
+			wantClaims: "4:stub|event|k1", wantFinishes: "4:stub|event|k1=true", wantCalls: 1},
+		{name: "key from payment and fetched state", body: note("pay-1", "PAID", ""), wantCode: 200, wantBody: "ok\n",
+			wantClaims: "4:stub|state|5:pay-1|succeeded|0EUR|0", wantFinishes: "4:stub|state|5:pay-1|succeeded|0EUR|0=true", wantCalls: 1},
+		// Without a signed key the payment is fetched first: a failed fetch claims nothing.
+		{name: "fetch fails without a key", body: note("pay-1", "PAID", ""), getErr: ErrUnavailable, wantCode: 503},
 		{name: "fn fails", body: note("pay-1", "PAID", "k1"), fnErr: errors.New("no"), wantCode: 500,
-			wantClaims: "stub|k1", wantFinishes: "stub|k1=false", wantCalls: 1},
+			wantClaims: "4:stub|event|k1", wantFinishes: "4:stub|event|k1=false", wantCalls: 1},
 		{name: "fetch fails", body: note("pay-1", "PAID", "k1"), getErr: ErrUnavailable, wantCode: 503,
-			wantClaims: "stub|k1", wantFinishes: "stub|k1=false"},
+			wantClaims: "4:stub|event|k1", wantFinishes: "4:stub|event|k1=false"},
 		{name: "store says done", body: note("pay-1", "PAID", "k1"), claimDone: true,
-			wantCode: 200, wantBody: "already processed\n", wantClaims: "stub|k1"},
+			wantCode: 200, wantBody: "already processed\n", wantClaims: "4:stub|event|k1"},
 		{name: "store fails to claim", body: note("pay-1", "PAID", "k1"), claimErr: errors.New("db down"),
-			wantCode: 503, wantClaims: "stub|k1"},
+			wantCode: 503, wantClaims: "4:stub|event|k1"},
 		{name: "store fails to record", body: note("pay-1", "PAID", "k1"), finishErr: errors.New("db down"),
-			wantCode: 200, wantBody: "ok\n", wantClaims: "stub|k1", wantFinishes: "stub|k1=true", wantCalls: 1},
+			wantCode: 200, wantBody: "ok\n", wantClaims: "4:stub|event|k1", wantFinishes: "4:stub|event|k1=true", wantCalls: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

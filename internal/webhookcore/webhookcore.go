@@ -1,0 +1,249 @@
+// Package webhookcore is the once-only machinery behind paykit's webhook handlers:
+// paykit.NewWebhookHandler for payments and the provider packages' own handlers (EchelonPay
+// payouts). It reads the body with a limit, lets the provider verify and parse it, fetches
+// the trusted state, runs the merchant's function at most once per event and answers so
+// that the provider delivers again whenever the event was not processed.
+//
+// It imports nothing of paykit, so that the root package can use it; paykit's types come in
+// through the type parameters and the functions of Spec.
+package webhookcore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+)
+
+// Store is paykit.DedupStore, restated here so that this package need not import paykit.
+type Store interface {
+	Claim(ctx context.Context, key string) (done bool, err error)
+	Finish(ctx context.Context, key string, processed bool) error
+}
+
+// Parsed is what a Spec's Parse makes of a verified notification.
+type Parsed[N any] struct {
+	Value N
+	// ID names what Fetch loads (the merchant's payment id); empty is malformed.
+	ID string
+	// Key is the event's identity made only of what the provider signed, the same for a
+	// redelivery; empty when the notification carries no signed identity. Then the key is
+	// made of ID and the fetched state (Spec.StateKey), so that a forged or replayed field
+	// cannot make fn run again, and a later change of state is never taken for a
+	// redelivery.
+	Key string
+}
+
+// Spec describes one kind of notification endpoint. Every field is required but Logger.
+type Spec[N, T any] struct {
+	Name    string // provider name: prefixes dedupe keys and log lines
+	Store   Store
+	MaxBody int64
+	Logger  *slog.Logger
+	// Parse verifies and parses r. It may read r.Body, which holds the body read up to
+	// MaxBody; BodyLimit(r.Context()) tells it that limit.
+	Parse func(r *http.Request) (Parsed[N], error)
+	// Refusal gives the answer for a Parse error: 400, 401 or 503.
+	Refusal func(err error) int
+	// Fetch loads the trusted state of id. An error answers 503 and fn does not run.
+	Fetch func(ctx context.Context, id string) (T, error)
+	// StateKey describes the fetched state for the dedupe key of a notification without a
+	// signed identity: it must change whenever the merchant should hear of the payment again
+	// (status, captured and refunded amounts).
+	StateKey func(T) string
+	// Run calls the merchant's function.
+	Run func(ctx context.Context, n N, state T) error
+}
+
+// limitKey carries the body limit in a request's context.
+type limitKey struct{}
+
+// WithBodyLimit returns ctx carrying n, the largest notification body to read.
+func WithBodyLimit(ctx context.Context, n int64) context.Context {
+	return context.WithValue(ctx, limitKey{}, n)
+}
+
+// BodyLimit returns the limit WithBodyLimit put in ctx, or def when there is none.
+func BodyLimit(ctx context.Context, def int64) int64 {
+	if n, ok := ctx.Value(limitKey{}).(int64); ok && n > 0 {
+		return n
+	}
+	return def
+}
+
+// ErrBodyTooLarge is returned by ReadBody for a body longer than its limit.
+var ErrBodyTooLarge = errors.New("body too large")
+
+// ReadBody reads r's body up to the limit in r's context (def outside a handler). It reads
+// at most one byte more than the limit, so memory stays bounded whatever is sent.
+func ReadBody(r *http.Request, def int64) ([]byte, error) {
+	limit := BodyLimit(r.Context(), def)
+	if r.Body == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, limit)
+	}
+	return body, nil
+}
+
+// Handler returns the http.Handler for spec. For every request it:
+//
+//  1. reads the body up to MaxBody (413 past it);
+//  2. has Parse verify and parse it (Refusal's answer when it refuses; nothing changes);
+//  3. with a signed Key: claims it (a redelivery, also one arriving at the same moment, is
+//     answered 200 without running fn again), then fetches; without one: fetches first and
+//     claims the key of the id and the fetched state;
+//  4. runs fn with the fetched state: an error or a panic answers 500 and gives the claim
+//     back, so that the provider's next delivery runs fn again; success answers 200 and
+//     records the key as processed.
+//
+// A fetch that fails answers 503 (nothing acknowledged, fn not run); so does a store error
+// on Claim. A store error on Finish after fn succeeded still answers 200: fn ran, and a
+// redelivery running it again is the lesser harm.
+func Handler[N, T any](spec Spec[N, T]) http.Handler {
+	if spec.Logger == nil {
+		spec.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &handler[N, T]{spec: spec, log: spec.Logger.With("provider", spec.Name)}
+}
+
+type handler[N, T any] struct {
+	spec Spec[N, T]
+	log  *slog.Logger
+}
+
+func (h *handler[N, T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.spec.MaxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			h.log.WarnContext(ctx, "webhook: body too large", "limit", h.spec.MaxBody)
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		h.log.WarnContext(ctx, "webhook: reading body failed", "error", err)
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return
+	}
+	r = r.WithContext(WithBodyLimit(ctx, h.spec.MaxBody))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+
+	p, err := h.spec.Parse(r)
+	if err == nil && p.ID == "" {
+		err = errors.New("the notification names no payment")
+	}
+	if err != nil {
+		status := h.spec.Refusal(err)
+		switch status {
+		case http.StatusUnauthorized:
+			h.log.WarnContext(ctx, "webhook: refused", "error", err)
+			http.Error(w, "invalid signature", status)
+		case http.StatusServiceUnavailable:
+			// The provider or a store failed while parsing: not the sender's fault, so ask
+			// for a redelivery instead of refusing the notification.
+			h.log.WarnContext(ctx, "webhook: could not parse now", "error", err)
+			http.Error(w, "try again", status)
+		default:
+			h.log.WarnContext(ctx, "webhook: malformed", "error", err)
+			http.Error(w, "malformed notification", http.StatusBadRequest)
+		}
+		return
+	}
+
+	var state T
+	var fetched bool
+	key := p.Key
+	if key == "" {
+		// Nothing signed tells this event from another: the fetched state does.
+		var status int
+		if state, status = h.fetch(ctx, p.ID); status != http.StatusOK {
+			answer(w, status)
+			return
+		}
+		fetched = true
+		key = "state|" + lengthPrefixed(p.ID) + "|" + h.spec.StateKey(state)
+	} else {
+		key = "event|" + key
+	}
+	// Length-prefixed, so that no provider name or id holding the separator can collide
+	// with another notification's key.
+	key = lengthPrefixed(h.spec.Name) + "|" + key
+
+	done, err := h.spec.Store.Claim(ctx, key)
+	if err != nil {
+		h.log.WarnContext(ctx, "webhook: dedupe store", "error", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	if done {
+		fmt.Fprintln(w, "already processed")
+		return
+	}
+	status := h.process(ctx, p, state, fetched)
+	if err := h.spec.Store.Finish(context.WithoutCancel(ctx), key, status == http.StatusOK); err != nil {
+		h.log.ErrorContext(ctx, "webhook: dedupe store could not record", "error", err)
+	}
+	answer(w, status)
+}
+
+// answer writes the answer for the outcome of processing.
+func answer(w http.ResponseWriter, status int) {
+	switch status {
+	case http.StatusOK:
+		fmt.Fprintln(w, "ok")
+	case http.StatusServiceUnavailable:
+		http.Error(w, "payment could not be fetched", status)
+	default:
+		http.Error(w, "handler failed", status)
+	}
+}
+
+// process fetches the state unless it was fetched already, and runs fn, turning a panic in
+// fn into a 500 so that the claim is always given back.
+func (h *handler[N, T]) process(ctx context.Context, p Parsed[N], state T, fetched bool) (status int) {
+	if !fetched {
+		if state, status = h.fetch(ctx, p.ID); status != http.StatusOK {
+			return status
+		}
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			h.log.ErrorContext(ctx, "webhook: panic in the handler function", "id", p.ID, "panic", fmt.Sprint(v))
+			status = http.StatusInternalServerError
+		}
+	}()
+	if err := h.spec.Run(ctx, p.Value, state); err != nil {
+		h.log.WarnContext(ctx, "webhook: handler failed", "id", p.ID, "error", err)
+		return http.StatusInternalServerError
+	}
+	return http.StatusOK
+}
+
+// fetch calls Spec.Fetch and says how to answer: 200 when it fetched the state, 503 when the
+// provider could not say (the provider delivers again), 500 when Fetch panicked (a bug).
+func (h *handler[N, T]) fetch(ctx context.Context, id string) (state T, status int) {
+	defer func() {
+		if v := recover(); v != nil {
+			h.log.ErrorContext(ctx, "webhook: panic while fetching", "id", id, "panic", fmt.Sprint(v))
+			status = http.StatusInternalServerError
+		}
+	}()
+	state, err := h.spec.Fetch(ctx, id)
+	if err != nil {
+		h.log.WarnContext(ctx, "webhook: fetching failed", "id", id, "error", err)
+		return state, http.StatusServiceUnavailable
+	}
+	return state, http.StatusOK
+}
+
+func lengthPrefixed(s string) string { return strconv.Itoa(len(s)) + ":" + s }
