@@ -2,13 +2,15 @@ package ecredits
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/paykit/paykit"
+	"github.com/paykit/paykit/internal/ids"
+	perrs "github.com/paykit/paykit/internal/perr"
+	"github.com/paykit/paykit/internal/safeprint"
 	"github.com/paykit/paykit/internal/signature"
 	"github.com/paykit/paykit/internal/token"
 	"github.com/paykit/paykit/internal/transport"
@@ -20,14 +22,15 @@ const (
 	SandboxURL    = "https://widget.api.tst.ecredits.com"
 )
 
-// Config holds a merchant's eCredits credentials. It prints without its secrets.
+// Config holds a merchant's eCredits credentials. It prints without its secrets (%v, %+v,
+// %#v, log/slog, and JSON, which is for logs: the secrets do not survive it).
 type Config struct {
 	// ClientID is the GUID of the business that receives the funds.
 	ClientID string
 	// Secret is the API key created in the eCredits Portal (Web Widget).
-	Secret string
+	Secret string `paykit:"secret"`
 	// WebhookSecret is the signing secret configured with the webhook in the Portal.
-	WebhookSecret string
+	WebhookSecret string `paykit:"secret"`
 	// BaseURL is the API host; empty means ProductionURL. SandboxURL is the test host.
 	BaseURL string
 	// TestMode sets testMode on every request created: it is paid on the eSync testnet, with
@@ -36,20 +39,16 @@ type Config struct {
 }
 
 // String prints c with its secrets redacted, so %v and %+v of a Config are safe to log.
-func (c Config) String() string {
-	return fmt.Sprintf("ecredits.Config{ClientID:%q Secret:%s WebhookSecret:%s BaseURL:%q TestMode:%t}",
-		c.ClientID, redacted(c.Secret), redacted(c.WebhookSecret), c.BaseURL, c.TestMode)
-}
+func (c Config) String() string { return safeprint.String(c) }
 
 // GoString is String, so %#v is safe too.
-func (c Config) GoString() string { return c.String() }
+func (c Config) GoString() string { return safeprint.String(c) }
 
-func redacted(s string) string {
-	if s == "" {
-		return `""`
-	}
-	return transport.Redacted
-}
+// LogValue prints c for log/slog with its secrets redacted.
+func (c Config) LogValue() slog.Value { return safeprint.LogValue(c) }
+
+// MarshalJSON writes c with its secrets redacted, for JSON logs.
+func (c Config) MarshalJSON() ([]byte, error) { return safeprint.JSON(c) }
 
 // Client is an eCredits Widget API client: the native API (CreateRequest, GetRequest,
 // Payments, Paid, WaitPaid, VerifyWebhook) and the paykit.Provider adapter. It is safe for
@@ -61,14 +60,31 @@ type Client struct {
 	webhook *signature.HMACSHA256
 }
 
+// String prints the client's configuration without its secrets.
+func (c *Client) String() string { return safeprint.Client("ecredits.Client", c.cfg) }
+
+// GoString is String, so %#v is safe too.
+func (c *Client) GoString() string { return c.String() }
+
+// LogValue prints the client for log/slog without its secrets.
+func (c *Client) LogValue() slog.Value { return safeprint.ClientLogValue(c.cfg) }
+
+// perr names this package's errors.
+const perr = perrs.For(ProviderName)
+
+// NewID returns a new payment id that eCredits takes (a lowercase dashed GUID). Store it
+// with the order before calling CreatePayment, so that a create whose answer was lost can be
+// repeated with the same id instead of creating a second request.
+func NewID() string { return ids.UUID() }
+
 // New returns a client for cfg. It sends nothing: the first call authenticates.
 func New(cfg Config, opts ...paykit.Option) (*Client, error) {
 	settings, err := paykit.NewSettings(opts...)
 	if err != nil {
-		return nil, &paykit.Error{Provider: ProviderName, Op: "new client", Kind: paykit.ErrInvalidRequest, Err: err}
+		return nil, perr.Wrap("new client", paykit.ErrInvalidRequest, err, "")
 	}
 	if cfg.ClientID == "" || cfg.Secret == "" {
-		return nil, &paykit.Error{Provider: ProviderName, Op: "new client", Kind: paykit.ErrInvalidRequest, Message: "ClientID and Secret are required"}
+		return nil, perr.Errorf("new client", paykit.ErrInvalidRequest, "ClientID and Secret are required")
 	}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = ProductionURL
@@ -121,13 +137,13 @@ func (c *Client) Authenticate(ctx context.Context) (*AuthToken, error) {
 		return nil, err
 	}
 	if out.Token == "" {
-		return nil, &paykit.Error{Provider: ProviderName, Op: "authenticate", Kind: paykit.ErrUnavailable, Message: "the answer holds no token"}
+		return nil, perr.Errorf("authenticate", paykit.ErrUnavailable, "the answer holds no token")
 	}
 	t := &AuthToken{Token: out.Token}
 	if out.ExpiresAt != "" {
 		t.ExpiresAt, err = time.Parse(time.RFC3339Nano, out.ExpiresAt)
 		if err != nil {
-			return nil, &paykit.Error{Provider: ProviderName, Op: "authenticate", Kind: paykit.ErrUnavailable, Message: "expiresAt is not a time", Err: err}
+			return nil, perr.Wrap("authenticate", paykit.ErrUnavailable, err, "expiresAt is not a time")
 		}
 	} else {
 		// No expiresAt: fall back on the JWT's own exp claim. The token is not verified
@@ -146,18 +162,4 @@ func (c *Client) fetchToken(ctx context.Context) (token.Token, error) {
 		return token.Token{}, err
 	}
 	return token.Token{Value: t.Token, ExpiresAt: t.ExpiresAt}, nil
-}
-
-// errorf builds the *paykit.Error of a check made before anything is sent.
-func errorf(op string, kind error, format string, args ...any) *paykit.Error {
-	return &paykit.Error{Provider: ProviderName, Op: op, Kind: kind, Message: fmt.Sprintf(format, args...)}
-}
-
-// withOp sets the provider and op of an error from the root package's checks.
-func withOp(err error, op string) error {
-	var pe *paykit.Error
-	if errors.As(err, &pe) {
-		pe.Provider, pe.Op = ProviderName, op
-	}
-	return err
 }

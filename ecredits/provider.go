@@ -2,13 +2,9 @@ package ecredits
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/paykit/paykit"
-	"github.com/paykit/paykit/internal/ids"
 )
 
 // ProviderName is the name in Payment.Provider and Notification.Provider.
@@ -27,27 +23,50 @@ func (c *Client) Capabilities() paykit.Capabilities {
 
 // CreatePayment creates a transaction request and returns a payment whose Action is a QR code
 // (QRCode is the text to encode, URL the universal link for the same device). req.ID must be
-// a GUID or empty (then a lowercase dashed GUID is generated); the amount must be EUR or ECS.
-// req.Reference (default req.ID) becomes the paymentReference. Items, Customer and the URLs
-// are not sent: eCredits takes none of them, and its webhook URL is set in the Portal.
+// a GUID or empty (then NewID makes one); the amount must be EUR or ECS. req.Reference
+// (default req.ID) becomes the paymentReference. Items, Customer and the URLs are not sent:
+// eCredits takes none of them, and its webhook URL is set in the Portal.
+//
+// Repeating CreatePayment with the id of a request that exists returns its current state and
+// never a new way to pay it: a paid request comes back succeeded without an Action, an
+// expired one expired. Every error carries the payment id in paykit.Error.PaymentID.
 func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (*paykit.Payment, error) {
 	const op = "create payment"
-	if err := req.Validate(); err != nil {
-		return nil, withOp(err, op)
-	}
 	if req.ID == "" {
-		req.ID = ids.UUID()
+		req.ID = NewID()
+	}
+	p, err := c.createPayment(ctx, op, req)
+	if err != nil {
+		return nil, perr.WithPaymentID(err, op, req.ID)
+	}
+	return p, nil
+}
+
+func (c *Client) createPayment(ctx context.Context, op string, req paykit.PaymentRequest) (*paykit.Payment, error) {
+	if err := req.Validate(); err != nil {
+		return nil, perr.WithOp(err, op)
 	}
 	if req.Reference == "" {
 		req.Reference = req.ID
 	}
-	r, err := c.CreateRequest(ctx, CreateRequestParams{ID: req.ID, Amount: req.Amount, PaymentReference: req.Reference})
+	r, existed, err := c.createRequest(ctx, op, CreateRequestParams{ID: req.ID, Amount: req.Amount, PaymentReference: req.Reference})
 	if err != nil {
 		return nil, err
 	}
-	p := c.payment(r, false)
+	paid := false
+	if existed {
+		// The request was there before this call (a reloaded checkout page, or an earlier
+		// attempt whose answer was lost): it may be paid already, and a paid request must not
+		// come back with a QR code to pay it again.
+		if paid, err = c.Paid(ctx, req.ID); err != nil {
+			return nil, perr.WithOp(err, op)
+		}
+	}
+	p := c.payment(r, paid)
 	p.ID = req.ID
-	p.CreatedAt = now()
+	if !existed {
+		p.CreatedAt = now()
+	}
 	return p, nil
 }
 
@@ -90,33 +109,36 @@ func (c *Client) payment(r *Request, paid bool) *paykit.Payment {
 
 // Capture is not supported: a paid request is settled at once.
 func (c *Client) Capture(context.Context, string, paykit.Money) (*paykit.Payment, error) {
-	return nil, errorf("capture", paykit.ErrUnsupported, "eCredits settles payments at once")
+	return nil, perr.Unsupported("capture", "eCredits settles payments at once")
 }
 
 // Refund is not supported by the API: refunds are made in the eCredits Portal or app.
 func (c *Client) Refund(context.Context, string, paykit.Money) (*paykit.Payment, error) {
-	return nil, errorf("refund", paykit.ErrUnsupported, "eCredits refunds are made in the Portal or the app")
+	return nil, perr.Unsupported("refund", "eCredits refunds are made in the Portal or the app")
 }
 
 // Cancel is not supported: an unpaid request simply expires.
 func (c *Client) Cancel(context.Context, string) (*paykit.Payment, error) {
-	return nil, errorf("cancel", paykit.ErrUnsupported, "an unpaid eCredits request expires by itself")
+	return nil, perr.Unsupported("cancel", "an unpaid eCredits request expires by itself")
 }
 
 // ParseNotification verifies an eCredits webhook (a POST with a JSON body) and parses it.
-// Event is the status's name (Pending, Settled, Expired); DedupKey tells a redelivery from a
-// second payment of the same request.
+// Event is the status's name (Pending, Settled, Expired), as the body claims it.
+//
+// eCredits signs only the request id, so nothing else in the body is trusted: Status is left
+// empty and DedupKey too, which makes paykit.NewWebhookHandler fetch the request and key the
+// notification on its fetched state. A replayed webhook with another status or transaction
+// hash cannot run the merchant's function again, and a Pending webhook arriving after the
+// payment runs it once for the paid state. The body is read up to the handler's
+// WithMaxBodyBytes limit (paykit.DefaultMaxBodyBytes when called directly).
 func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error) {
 	const op = "parse notification"
 	if r.Method != http.MethodPost {
-		return nil, errorf(op, paykit.ErrInvalidRequest, "method %s: eCredits webhooks are POSTs", r.Method)
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "method %s: eCredits webhooks are POSTs", r.Method)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, paykit.DefaultMaxBodyBytes+1))
+	body, err := paykit.ReadNotificationBody(r)
 	if err != nil {
-		return nil, &paykit.Error{Provider: ProviderName, Op: op, Kind: paykit.ErrInvalidRequest, Message: "reading the body", Err: err}
-	}
-	if len(body) > paykit.DefaultMaxBodyBytes {
-		return nil, errorf(op, paykit.ErrInvalidRequest, "the body is larger than %d bytes", paykit.DefaultMaxBodyBytes)
+		return nil, perr.WithOp(err, op)
 	}
 	ev, err := c.VerifyWebhook(body)
 	if err != nil {
@@ -126,7 +148,5 @@ func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error
 		Provider:  ProviderName,
 		PaymentID: ev.RequestID,
 		Event:     ev.Status.String(),
-		Status:    ev.Status.PaykitStatus(),
-		DedupKey:  strings.ToLower(ev.RequestID) + "|" + strconv.Itoa(int(ev.Status)) + "|" + ev.TransactionHash,
 	}, nil
 }

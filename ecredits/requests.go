@@ -10,6 +10,7 @@ import (
 
 	"github.com/paykit/paykit"
 	"github.com/paykit/paykit/internal/transport"
+	"github.com/paykit/paykit/internal/wiremoney"
 )
 
 // QRCodeType chooses how the QR code comes back.
@@ -75,16 +76,13 @@ type wireRequest struct {
 }
 
 func (w *wireRequest) decode(op string) (*Request, error) {
-	bad := func(what string, err error) error {
-		return &paykit.Error{Provider: ProviderName, Op: op, Kind: paykit.ErrUnavailable, Message: "the answer's " + what + " is not valid", Err: err}
-	}
 	currency := w.CurrencyCode
 	if currency == "" {
 		currency = CurrencyECS
 	}
-	amount, err := paykit.ParseMoney(w.AmountDue.String(), currency)
+	amount, err := wiremoney.Read(perr, op, "amountDue", w.AmountDue.String(), currency)
 	if err != nil {
-		return nil, bad("amountDue", err)
+		return nil, err
 	}
 	r := &Request{
 		ID:               w.ID,
@@ -96,15 +94,15 @@ func (w *wireRequest) decode(op string) (*Request, error) {
 		Href:             w.Href,
 	}
 	if fc := deref(w.FiatCurrencyCode); fc != "" && w.FiatAmountDue != "" {
-		fiat, err := paykit.ParseMoney(w.FiatAmountDue.String(), fc)
+		fiat, err := wiremoney.Read(perr, op, "fiatAmountDue", w.FiatAmountDue.String(), fc)
 		if err != nil {
-			return nil, bad("fiatAmountDue", err)
+			return nil, err
 		}
 		r.FiatAmountDue = &fiat
 	}
 	if w.ExpiresAt != "" {
 		if r.ExpiresAt, err = time.Parse(time.RFC3339Nano, w.ExpiresAt); err != nil {
-			return nil, bad("expiresAt", err)
+			return nil, perr.Wrap(op, paykit.ErrUnavailable, err, "the answer's expiresAt is not valid")
 		}
 	}
 	return r, nil
@@ -129,21 +127,20 @@ var guidPattern = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]
 // 8-4-4-4-12 hex digits, either case.
 func IsGUID(id string) bool { return guidPattern.MatchString(id) }
 
-func (p *CreateRequestParams) validate() error {
-	const op = "create request"
+func (p *CreateRequestParams) validate(op string) error {
 	if !IsGUID(p.ID) {
-		return errorf(op, paykit.ErrInvalidRequest, "id %q is not a GUID", p.ID)
+		return perr.Errorf(op, paykit.ErrInvalidRequest, "id %q is not a GUID", p.ID)
 	}
 	if p.Amount.Currency != CurrencyECS && p.Amount.Currency != CurrencyEUR {
-		return errorf(op, paykit.ErrInvalidRequest, "currency %q is not supported: eCredits takes ECS or EUR", p.Amount.Currency)
+		return perr.Errorf(op, paykit.ErrInvalidRequest, "currency %q is not supported: eCredits takes ECS or EUR", p.Amount.Currency)
 	}
 	if p.Amount.Amount <= 0 {
-		return errorf(op, paykit.ErrInvalidRequest, "amount must be positive, got %d", p.Amount.Amount)
+		return perr.Errorf(op, paykit.ErrInvalidRequest, "amount must be positive, got %d", p.Amount.Amount)
 	}
 	switch p.QRCodeType {
 	case "", QRCodeBasic, QRCodeHTMLEmbedded:
 	default:
-		return errorf(op, paykit.ErrInvalidRequest, "unknown QR code type %q", p.QRCodeType)
+		return perr.Errorf(op, paykit.ErrInvalidRequest, "unknown QR code type %q", p.QRCodeType)
 	}
 	return nil
 }
@@ -153,13 +150,19 @@ func (p *CreateRequestParams) validate() error {
 // existing request is fetched and returned, provided it asks for the same amount (otherwise
 // the error matches both paykit.ErrAmountMismatch and paykit.ErrConflict).
 func (c *Client) CreateRequest(ctx context.Context, p CreateRequestParams) (*Request, error) {
-	const op = "create request"
-	if err := p.validate(); err != nil {
-		return nil, err
+	r, _, err := c.createRequest(ctx, "create request", p)
+	return r, err
+}
+
+// createRequest is CreateRequest, also saying whether the request existed before the call
+// (resolved from a 409), and naming errors after op.
+func (c *Client) createRequest(ctx context.Context, op string, p CreateRequestParams) (r *Request, existed bool, err error) {
+	if err := p.validate(op); err != nil {
+		return nil, false, err
 	}
 	decimal, err := p.Amount.Decimal()
 	if err != nil {
-		return nil, errorf(op, paykit.ErrInvalidRequest, "%v", err)
+		return nil, false, perr.Errorf(op, paykit.ErrInvalidRequest, "%v", err)
 	}
 	testMode := c.cfg.TestMode
 	if p.TestMode != nil {
@@ -184,29 +187,27 @@ func (c *Client) CreateRequest(ctx context.Context, p CreateRequestParams) (*Req
 		Result:     &w,
 		Repeatable: true, // keyed by id: a repeat answers 409, resolved below
 	})
-	var r *Request
 	switch {
 	case errors.Is(err, paykit.ErrConflict):
 		existing, gerr := c.GetRequest(ctx, p.ID, &GetRequestOptions{GenerateQRCode: p.GenerateQRCode, QRCodeType: p.QRCodeType})
 		if gerr != nil {
-			return nil, gerr
+			return nil, false, gerr
 		}
 		if existing.Asked() != p.Amount {
-			return nil, &paykit.Error{Provider: ProviderName, Op: op, Kind: paykit.ErrAmountMismatch, StatusCode: 409,
+			return nil, false, &paykit.Error{Provider: ProviderName, Op: op, Kind: paykit.ErrAmountMismatch, StatusCode: 409,
 				Message: "request " + p.ID + " exists already for " + existing.Asked().String() + ", not " + p.Amount.String(), Err: err}
 		}
-		return existing, nil
+		return existing, true, nil
 	case err != nil:
-		return nil, err
+		return nil, false, err
 	}
 	if r, err = w.decode(op); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if r.Asked() != p.Amount {
-		return nil, &paykit.Error{Provider: ProviderName, Op: op, Kind: paykit.ErrAmountMismatch,
-			Message: "asked " + p.Amount.String() + ", eCredits answered " + r.Asked().String()}
+		return nil, false, perr.Errorf(op, paykit.ErrAmountMismatch, "asked %s, eCredits answered %s", p.Amount, r.Asked())
 	}
-	return r, nil
+	return r, false, nil
 }
 
 // GetRequestOptions are the QR parameters of GetRequest.
@@ -219,7 +220,7 @@ type GetRequestOptions struct {
 func (c *Client) GetRequest(ctx context.Context, id string, opts *GetRequestOptions) (*Request, error) {
 	const op = "get request"
 	if !IsGUID(id) {
-		return nil, errorf(op, paykit.ErrInvalidRequest, "id %q is not a GUID", id)
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "id %q is not a GUID", id)
 	}
 	var q url.Values
 	if opts != nil && (opts.GenerateQRCode || opts.QRCodeType != "") {
@@ -245,7 +246,7 @@ func (c *Client) GetRequest(ctx context.Context, id string, opts *GetRequestOpti
 func (c *Client) Payments(ctx context.Context, id string) ([]string, error) {
 	const op = "list payments"
 	if !IsGUID(id) {
-		return nil, errorf(op, paykit.ErrInvalidRequest, "id %q is not a GUID", id)
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "id %q is not a GUID", id)
 	}
 	var hashes []string
 	_, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: requestPath(id) + "/payments", Result: &hashes, Repeatable: true})
@@ -260,7 +261,7 @@ func (c *Client) Payments(ctx context.Context, id string) ([]string, error) {
 func (c *Client) Paid(ctx context.Context, id string) (bool, error) {
 	const op = "check paid"
 	if !IsGUID(id) {
-		return false, errorf(op, paykit.ErrInvalidRequest, "id %q is not a GUID", id)
+		return false, perr.Errorf(op, paykit.ErrInvalidRequest, "id %q is not a GUID", id)
 	}
 	var paid bool
 	_, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: requestPath(id) + "/paid", Result: &paid, Repeatable: true})

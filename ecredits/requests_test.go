@@ -12,6 +12,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paykit/paykit"
 )
@@ -151,14 +153,41 @@ func TestRefusedBeforeSending(t *testing.T) {
 	})
 }
 
-func TestMalformedDecimalIsAnError(t *testing.T) {
+// An answered amount with more fraction digits than its currency has cannot be the amount
+// asked: ErrAmountMismatch (DESIGN rule 6). One that is no decimal at all is a broken answer.
+func TestAnsweredAmountThatCannotBeAsked(t *testing.T) {
 	t.Parallel()
-	c, mock := mockClient(t)
-	mock.RegisterResponder("GET", testBase+"/api/v1/requests/"+vectorID, httpmock.NewStringResponder(200, requestJSON(vectorID, "", "", "1.234")))
-	_, err := c.GetRequest(context.Background(), vectorID, nil)
-	if !errors.Is(err, paykit.ErrUnavailable) || !strings.Contains(err.Error(), "amountDue") {
-		t.Fatalf("err = %v, want ErrUnavailable about amountDue", err)
+	tests := []struct {
+		name          string
+		fiat, fiatCur string
+		ecs           string
+		want, wantNot error
+		wantInMessage string
+	}{
+		{"ECS with three fraction digits", "", "", "1.234", paykit.ErrAmountMismatch, paykit.ErrUnavailable, "amountDue"},
+		{"EUR with three fraction digits", "99.991", "EUR", "9999.1", paykit.ErrAmountMismatch, paykit.ErrUnavailable, "fiatAmountDue"},
+		{"an unknown fiat currency", "99.99", "XTS", "9999", paykit.ErrAmountMismatch, paykit.ErrUnavailable, "fiatAmountDue"},
+		{"exponent notation", "", "", "1e3", paykit.ErrUnavailable, paykit.ErrAmountMismatch, "amountDue"},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, mock := mockClient(t)
+			mock.RegisterResponder("GET", testBase+"/api/v1/requests/"+vectorID, httpmock.NewStringResponder(200, requestJSON(vectorID, tt.fiat, tt.fiatCur, tt.ecs)))
+			_, err := c.GetRequest(context.Background(), vectorID, nil)
+			require.ErrorIs(t, err, tt.want)
+			assert.NotErrorIs(t, err, tt.wantNot)
+			assert.Contains(t, err.Error(), tt.wantInMessage)
+		})
+	}
+	t.Run("create", func(t *testing.T) {
+		t.Parallel()
+		c, mock := mockClient(t)
+		mock.RegisterResponder("POST", testBase+"/api/v1/requests", httpmock.NewStringResponder(200, requestJSON(vectorID, "99.991", "EUR", "9999.1")))
+		_, err := c.CreatePayment(context.Background(), paykit.PaymentRequest{ID: vectorID, Amount: paykit.Money{Amount: 9999, Currency: "EUR"}})
+		require.ErrorIs(t, err, paykit.ErrAmountMismatch)
+		assert.NotErrorIs(t, err, paykit.ErrUnavailable)
+	})
 }
 
 func TestAuthenticateFallsBackOnJWTExpiry(t *testing.T) {

@@ -47,35 +47,30 @@ func (c *Client) VerifyWebhook(body []byte) (*WebhookEvent, error) {
 	return verifyWebhook(c.webhook, body)
 }
 
-// SignWebhook is Sign with the client's WebhookSecret.
-func (c *Client) SignWebhook(requestID string) string {
-	return c.webhook.Base64([]byte(strings.ToLower(requestID)))
-}
-
 func verifyWebhook(mac *signature.HMACSHA256, body []byte) (*WebhookEvent, error) {
 	const op = "verify webhook"
 	var w wireWebhook
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&w); err != nil {
-		return nil, &paykit.Error{Provider: ProviderName, Op: op, Kind: paykit.ErrInvalidRequest, Message: "the body is not a webhook", Err: err}
+		return nil, perr.Wrap(op, paykit.ErrInvalidRequest, err, "the body is not a webhook")
 	}
 	if w.RequestID == "" {
-		return nil, errorf(op, paykit.ErrInvalidRequest, "requestId is missing")
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "requestId is missing")
 	}
 	if w.Signature == "" {
-		return nil, errorf(op, paykit.ErrInvalidSignature, "the signature is missing")
+		return nil, perr.Errorf(op, paykit.ErrInvalidSignature, "the signature is missing")
 	}
 	// The id is lowercased before signing, as the document's ToLowerInvariant does; ids are
 	// GUIDs, so ASCII lowercasing is the same thing.
 	if !mac.VerifyBase64([]byte(strings.ToLower(w.RequestID)), w.Signature) {
-		return nil, errorf(op, paykit.ErrInvalidSignature, "the signature does not match")
+		return nil, perr.Errorf(op, paykit.ErrInvalidSignature, "the signature does not match")
 	}
 	if !IsGUID(w.RequestID) {
-		return nil, errorf(op, paykit.ErrInvalidRequest, "requestId %q is not a GUID", w.RequestID)
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "requestId %q is not a GUID", w.RequestID)
 	}
 	var status int
 	if err := json.Unmarshal(w.Status, &status); err != nil {
-		return nil, &paykit.Error{Provider: ProviderName, Op: op, Kind: paykit.ErrInvalidRequest, Message: "status is not a number", Err: err}
+		return nil, perr.Wrap(op, paykit.ErrInvalidRequest, err, "status is not a number")
 	}
 	return &WebhookEvent{RequestID: w.RequestID, Status: RequestStatus(status), TransactionHash: w.TransactionHash, TestMode: w.TestMode}, nil
 }

@@ -48,24 +48,24 @@ func (r BuyRequest) Validate() error { return r.validate("validate buy request")
 
 func (r BuyRequest) validate(op string) error {
 	if !validItemID(r.ItemID) {
-		return errorf(op, paykit.ErrInvalidRequest, "item id must be 1 to %d characters of A-Z, a-z, 0-9, '_' and '-'", MaxItemIDLen)
+		return perr.Errorf(op, paykit.ErrInvalidRequest, "item id must be 1 to %d characters of A-Z, a-z, 0-9, '_' and '-'", MaxItemIDLen)
 	}
 	if !validDescription(r.Description) {
-		return errorf(op, paykit.ErrInvalidRequest, "description must be 1 to %d characters of A-Z, a-z, 0-9, '_', '-', space, '.' and ','", MaxDescriptionLen)
+		return perr.Errorf(op, paykit.ErrInvalidRequest, "description must be 1 to %d characters of A-Z, a-z, 0-9, '_', '-', space, '.' and ','", MaxDescriptionLen)
 	}
 	if r.Quantity < MinQuantity {
-		return errorf(op, paykit.ErrInvalidRequest, "quantity must be at least %d, got %d", MinQuantity, r.Quantity)
+		return perr.Errorf(op, paykit.ErrInvalidRequest, "quantity must be at least %d, got %d", MinQuantity, r.Quantity)
 	}
 	if r.Cost < MinCost {
-		return errorf(op, paykit.ErrInvalidRequest, "cost must be more than 1 credit, got %d", r.Cost)
+		return perr.Errorf(op, paykit.ErrInvalidRequest, "cost must be more than 1 credit, got %d", r.Cost)
 	}
 	if r.Cost > math.MaxInt64/int64(r.Quantity) {
-		return errorf(op, paykit.ErrInvalidRequest, "quantity × cost overflows")
+		return perr.Errorf(op, paykit.ErrInvalidRequest, "quantity × cost overflows")
 	}
 	for _, u := range [...]struct{ name, v string }{{"notify", r.NotifyURL}, {"success", r.SuccessURL}, {"cancel", r.CancelURL}} {
 		if msg := checkReturnURL(u.v); msg != "" {
 			// The URL itself is not quoted: merchants put tokens in their notify URLs.
-			return errorf(op, paykit.ErrInvalidRequest, "%s URL %s", u.name, msg)
+			return perr.Errorf(op, paykit.ErrInvalidRequest, "%s URL %s", u.name, msg)
 		}
 	}
 	return nil

@@ -1,14 +1,15 @@
 package entrecard
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/paykit/paykit"
+	"github.com/paykit/paykit/internal/ids"
+	perrs "github.com/paykit/paykit/internal/perr"
+	"github.com/paykit/paykit/internal/safeprint"
 )
 
 // DefaultBaseURL is the Payments API address of Entrecard's document. It is plain http
@@ -19,17 +20,15 @@ const DefaultBaseURL = "http://entrecard.com/uapi/1"
 // ProviderName is the name in Payment.Provider and Notification.Provider.
 const ProviderName = "entrecard"
 
-// redactedText replaces a secret wherever a value is printed.
-const redactedText = "[REDACTED]"
-
-// Config holds a seller's Entrecard credentials. It prints without its secret.
+// Config holds a seller's Entrecard credentials. It prints without its secret (%v, %+v,
+// %#v, log/slog, and JSON, which is for logs: the secret does not survive it).
 type Config struct {
 	// SellerID is the seller's Entrecard id (the number shown on the user's page). It is
 	// sent as "seller" in buy links and must come back as "seller_id" in results.
 	SellerID string
 	// Secret is the Seller Secret (the Payments API key), known only to the seller and
 	// Entrecard. It signs buy links and verifies results.
-	Secret string
+	Secret string `paykit:"secret"`
 	// BaseURL is where buy links point; empty means DefaultBaseURL. Tests point it at an
 	// entrecardtest server.
 	BaseURL string
@@ -39,20 +38,16 @@ type Config struct {
 }
 
 // String prints c with its secret redacted, so %v and %+v of a Config are safe to log.
-func (c Config) String() string {
-	secret := `""`
-	if c.Secret != "" {
-		secret = redactedText
-	}
-	store := "nil"
-	if c.Store != nil {
-		store = fmt.Sprintf("%T", c.Store)
-	}
-	return fmt.Sprintf("entrecard.Config{SellerID:%q Secret:%s BaseURL:%q Store:%s}", c.SellerID, secret, c.BaseURL, store)
-}
+func (c Config) String() string { return safeprint.String(c) }
 
 // GoString is String, so %#v is safe too.
-func (c Config) GoString() string { return c.String() }
+func (c Config) GoString() string { return safeprint.String(c) }
+
+// LogValue prints c for log/slog with its secret redacted.
+func (c Config) LogValue() slog.Value { return safeprint.LogValue(c) }
+
+// MarshalJSON writes c with its secret redacted, for JSON logs.
+func (c Config) MarshalJSON() ([]byte, error) { return safeprint.JSON(c) }
 
 // Client builds signed buy links and verifies Entrecard's results for one seller; it is also
 // the paykit.Provider for Entrecard. It makes no network calls. It is safe for concurrent use.
@@ -64,14 +59,25 @@ type Client struct {
 	log      *slog.Logger
 }
 
-// String describes the client without its secret: fmt would otherwise print the unexported
-// fields of a *Client, secret included.
-func (c *Client) String() string {
-	return fmt.Sprintf("entrecard.Client{SellerID:%q BaseURL:%q}", c.sellerID, c.base)
+// String prints the client's configuration without its secret.
+func (c *Client) String() string { return safeprint.Client("entrecard.Client", c.config()) }
+
+// GoString is String, so %#v is safe too.
+func (c *Client) GoString() string { return c.String() }
+
+// LogValue prints the client for log/slog without its secret.
+func (c *Client) LogValue() slog.Value { return safeprint.ClientLogValue(c.config()) }
+
+func (c *Client) config() Config {
+	return Config{SellerID: c.sellerID, Secret: c.secret, BaseURL: c.base, Store: c.store}
 }
 
-// GoString is String.
-func (c *Client) GoString() string { return c.String() }
+// perr names this package's errors.
+const perr = perrs.For(ProviderName)
+
+// NewID returns a new payment id that Entrecard takes as an item id (32 lowercase hex
+// digits). Store it with the order before calling CreatePayment.
+func NewID() string { return ids.Hex32() }
 
 // New returns a client for cfg. The options are paykit's shared ones; they are checked even
 // though Entrecard's client sends nothing, so that a configuration mistake shows up the same
@@ -81,13 +87,13 @@ func New(cfg Config, opts ...paykit.Option) (*Client, error) {
 	const op = "new client"
 	settings, err := paykit.NewSettings(opts...)
 	if err != nil {
-		return nil, &paykit.Error{Provider: ProviderName, Op: op, Kind: paykit.ErrInvalidRequest, Err: err}
+		return nil, perr.Wrap(op, paykit.ErrInvalidRequest, err, "")
 	}
 	if cfg.SellerID == "" || cfg.Secret == "" {
-		return nil, errorf(op, paykit.ErrInvalidRequest, "SellerID and Secret are required")
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "SellerID and Secret are required")
 	}
 	if strings.ContainsFunc(cfg.SellerID, isControlOrSpace) {
-		return nil, errorf(op, paykit.ErrInvalidRequest, "SellerID holds a space or a control character")
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "SellerID holds a space or a control character")
 	}
 	base := cfg.BaseURL
 	if base == "" {
@@ -95,7 +101,7 @@ func New(cfg Config, opts ...paykit.Option) (*Client, error) {
 	}
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(base, "?#") {
-		return nil, errorf(op, paykit.ErrInvalidRequest, "BaseURL must be an absolute http(s) URL without query or fragment")
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "BaseURL must be an absolute http(s) URL without query or fragment")
 	}
 	store := cfg.Store
 	if store == nil {
@@ -122,20 +128,5 @@ func (c *Client) BaseURL() string { return c.base }
 
 // now is swappable so tests can fix CreatedAt.
 var now = time.Now
-
-// errorf builds a *paykit.Error of the entrecard provider.
-func errorf(op string, kind error, format string, args ...any) *paykit.Error {
-	return &paykit.Error{Provider: ProviderName, Op: op, Kind: kind, Message: fmt.Sprintf(format, args...)}
-}
-
-// withOp sets the provider and op of an error from the root package's checks; the root makes
-// a fresh error per call, so changing it in place is safe.
-func withOp(err error, op string) error {
-	var pe *paykit.Error
-	if errors.As(err, &pe) {
-		pe.Provider, pe.Op = ProviderName, op
-	}
-	return err
-}
 
 func isControlOrSpace(r rune) bool { return r <= ' ' || r == 0x7f }

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/paykit/paykit"
-	"github.com/paykit/paykit/internal/ids"
 )
 
 // Currency is the paykit currency of Entrecard credits, "EC", which has no minor unit.
@@ -36,19 +35,29 @@ func (c *Client) Capabilities() paykit.Capabilities {
 // Calling it again with the same ID and the same request returns the payment as it stands
 // (with no Action once a result arrived, so nobody is sent to pay twice); the same ID with a
 // different request is paykit.ErrConflict.
+//
+// Every error carries the payment id in paykit.Error.PaymentID.
 func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (*paykit.Payment, error) {
 	const op = "create payment"
 	if req.ID == "" {
-		req.ID = ids.Hex32()
+		req.ID = NewID()
 	}
+	p, err := c.createPayment(ctx, op, req)
+	if err != nil {
+		return nil, perr.WithPaymentID(err, op, req.ID)
+	}
+	return p, nil
+}
+
+func (c *Client) createPayment(ctx context.Context, op string, req paykit.PaymentRequest) (*paykit.Payment, error) {
 	if err := req.Validate(); err != nil {
-		return nil, withOp(err, op)
+		return nil, perr.WithOp(err, op)
 	}
 	if req.Amount.Currency != Currency {
-		return nil, errorf(op, paykit.ErrInvalidRequest, "the amount must be in %s (Entrecard credits), got %q", Currency, req.Amount.Currency)
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the amount must be in %s (Entrecard credits), got %q", Currency, req.Amount.Currency)
 	}
 	if len(req.Items) > 1 {
-		return nil, errorf(op, paykit.ErrInvalidRequest, "a buy link carries one item, got %d", len(req.Items))
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "a buy link carries one item, got %d", len(req.Items))
 	}
 	br := BuyRequest{
 		ItemID:      req.ID,
@@ -87,7 +96,7 @@ func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (
 		return nil, storeError(op, err)
 	}
 	if !created && !sameOrder(stored, o) {
-		return nil, errorf(op, paykit.ErrConflict, "payment id %q is already used for a different payment", req.ID)
+		return nil, perr.Errorf(op, paykit.ErrConflict, "payment id %q is already used for a different payment", req.ID)
 	}
 	if created {
 		return paymentOf(Entry{Order: &stored}), nil
@@ -112,7 +121,7 @@ func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, er
 		return nil, storeError(op, err)
 	}
 	if !ok || (e.Order == nil && len(e.Results) == 0) {
-		return nil, errorf(op, paykit.ErrNotFound, "no payment with id %q", id)
+		return nil, perr.Errorf(op, paykit.ErrNotFound, "no payment with id %q", id)
 	}
 	return paymentOf(e), nil
 }
@@ -149,17 +158,17 @@ func paymentOf(e Entry) *paykit.Payment {
 
 // Capture is not supported: a complete result means the credits were transferred.
 func (c *Client) Capture(context.Context, string, paykit.Money) (*paykit.Payment, error) {
-	return nil, errorf("capture", paykit.ErrUnsupported, "Entrecard transfers the credits when the buyer confirms")
+	return nil, perr.Unsupported("capture", "Entrecard transfers the credits when the buyer confirms")
 }
 
 // Refund is not supported: Entrecard's Payments API has no refunds.
 func (c *Client) Refund(context.Context, string, paykit.Money) (*paykit.Payment, error) {
-	return nil, errorf("refund", paykit.ErrUnsupported, "Entrecard's Payments API has no refunds")
+	return nil, perr.Unsupported("refund", "Entrecard's Payments API has no refunds")
 }
 
 // Cancel is not supported: an unpaid buy link is simply never confirmed.
 func (c *Client) Cancel(context.Context, string) (*paykit.Payment, error) {
-	return nil, errorf("cancel", paykit.ErrUnsupported, "an Entrecard buy link cannot be withdrawn")
+	return nil, perr.Unsupported("cancel", "an Entrecard buy link cannot be withdrawn")
 }
 
 // ParseNotification verifies a result delivered to the notify URL and records it; see
@@ -180,5 +189,5 @@ func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error
 }
 
 func storeError(op string, err error) error {
-	return &paykit.Error{Provider: ProviderName, Op: op, Kind: paykit.ErrUnavailable, Message: "the store failed", Err: err}
+	return perr.Wrap(op, paykit.ErrUnavailable, err, "the store failed")
 }

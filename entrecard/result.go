@@ -100,38 +100,38 @@ func (c *Client) verifyResult(op string, params url.Values) (*Result, error) {
 	for _, k := range append(resultFields[:], ParamSignature) {
 		if len(params[k]) > 1 {
 			// Which copy was signed is anyone's guess, so none is trusted.
-			return nil, errorf(op, paykit.ErrInvalidRequest, "the result parameter %q is given %d times", k, len(params[k]))
+			return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the result parameter %q is given %d times", k, len(params[k]))
 		}
 	}
 	sig := params.Get(ParamSignature)
 	if sig == "" {
-		return nil, errorf(op, paykit.ErrInvalidSignature, "the result has no signature")
+		return nil, perr.Errorf(op, paykit.ErrInvalidSignature, "the result has no signature")
 	}
 	var raw [len(resultFields)]string
 	for i, k := range resultFields {
 		raw[i] = params.Get(k)
 	}
 	if !c.verify(resultMessage(raw), sig) {
-		return nil, errorf(op, paykit.ErrInvalidSignature, "the result's signature does not match")
+		return nil, perr.Errorf(op, paykit.ErrInvalidSignature, "the result's signature does not match")
 	}
 	if raw[0] != c.sellerID {
 		// Signed, but for another seller: someone shares our secret or the SellerID is
 		// misconfigured. Either way it is not a result for us.
-		return nil, errorf(op, paykit.ErrInvalidSignature, "the result is for seller %q, not %q", raw[0], c.sellerID)
+		return nil, perr.Errorf(op, paykit.ErrInvalidSignature, "the result is for seller %q, not %q", raw[0], c.sellerID)
 	}
 	id, totalText, txn, status := raw[1], raw[2], raw[3], raw[4]
 	if !validItemID(id) {
-		return nil, errorf(op, paykit.ErrInvalidRequest, "the result's id is not an Entrecard item id")
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the result's id is not an Entrecard item id")
 	}
 	if !isDigits(totalText, maxTotalDigits) {
-		return nil, errorf(op, paykit.ErrInvalidRequest, "the result's total is not a whole number of credits")
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the result's total is not a whole number of credits")
 	}
 	total, _ := strconv.ParseInt(totalText, 10, 64) // cannot fail: at most 18 digits
 	if !isDigits(txn, maxTransactionIDDigits) {
-		return nil, errorf(op, paykit.ErrInvalidRequest, "the result's transaction_id is not an integer")
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the result's transaction_id is not an integer")
 	}
 	if !validStatusWord(status) {
-		return nil, errorf(op, paykit.ErrInvalidRequest, "the result's status is not a status word")
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the result's status is not a status word")
 	}
 	return &Result{SellerID: raw[0], ID: id, Total: total, TransactionID: txn, Status: Status(status)}, nil
 }
@@ -195,7 +195,7 @@ func parseResultQuery(op, raw string) (result, own url.Values, err error) {
 		}
 		v, err := url.QueryUnescape(v)
 		if err != nil {
-			return nil, nil, errorf(op, paykit.ErrInvalidRequest, "the result parameter %q is not url-encoded", k)
+			return nil, nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the result parameter %q is not url-encoded", k)
 		}
 		result.Add(k, v)
 	}

@@ -23,7 +23,8 @@ import (
 // restart with the in-memory store, is accepted and recorded as it is. A redelivered result
 // (the same transaction_id) returns the result recorded first, as Entrecard's document asks.
 //
-// The body is read up to paykit.DefaultMaxBodyBytes and given back to r.Body.
+// The body is read up to the handler's WithMaxBodyBytes limit (paykit.DefaultMaxBodyBytes
+// when called directly) and given back to r.Body.
 func (c *Client) ReadNotification(r *http.Request) (*Result, error) {
 	const op = "parse notification"
 	values, err := requestResult(op, r)
@@ -45,7 +46,7 @@ func (c *Client) accept(ctx context.Context, op string, res *Result) (*Result, e
 		return nil, storeError(op, err)
 	}
 	if ok && e.Order != nil && res.Total != e.Order.Total() {
-		return nil, errorf(op, paykit.ErrAmountMismatch, "result %s for payment %q has total %d EC, the payment asked for %d × %d = %d EC",
+		return nil, perr.Errorf(op, paykit.ErrAmountMismatch, "result %s for payment %q has total %d EC, the payment asked for %d × %d = %d EC",
 			res.TransactionID, res.ID, res.Total, e.Order.Quantity, e.Order.Cost, e.Order.Total())
 	}
 	first, created, err := c.store.SaveResult(ctx, *res)
@@ -66,19 +67,16 @@ func requestResult(op string, r *http.Request) (url.Values, error) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 	case http.MethodPost, http.MethodPut:
-		body, err := io.ReadAll(io.LimitReader(r.Body, paykit.DefaultMaxBodyBytes+1))
+		body, err := paykit.ReadNotificationBody(r)
 		if err != nil {
-			return nil, &paykit.Error{Provider: ProviderName, Op: op, Kind: paykit.ErrInvalidRequest, Message: "reading the body", Err: err}
-		}
-		if len(body) > paykit.DefaultMaxBodyBytes {
-			return nil, errorf(op, paykit.ErrInvalidRequest, "the body is larger than %d bytes", paykit.DefaultMaxBodyBytes)
+			return nil, perr.WithOp(err, op)
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if len(bytes.TrimSpace(body)) > 0 {
 			if ct := r.Header.Get("Content-Type"); ct != "" {
 				mt, _, err := mime.ParseMediaType(ct)
 				if err != nil || mt != "application/x-www-form-urlencoded" {
-					return nil, errorf(op, paykit.ErrInvalidRequest, "a result body must be a form (application/x-www-form-urlencoded)")
+					return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "a result body must be a form (application/x-www-form-urlencoded)")
 				}
 			}
 			values, _, err := parseResultQuery(op, string(bytes.TrimSpace(body)))
@@ -90,7 +88,7 @@ func requestResult(op string, r *http.Request) (url.Values, error) {
 			}
 		}
 	default:
-		return nil, errorf(op, paykit.ErrInvalidRequest, "method %s: results come as GET or POST", r.Method)
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "method %s: results come as GET or POST", r.Method)
 	}
 	values, _, err := parseResultQuery(op, r.URL.RawQuery)
 	return values, err
@@ -127,7 +125,7 @@ func (c *Client) ParseRedirect(ctx context.Context, rawURL string) (*Redirect, e
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		// url.Parse's error quotes the URL, and with it the result's signature: keep it out.
-		return nil, errorf(op, paykit.ErrInvalidRequest, "the redirect is not a URL")
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the redirect is not a URL")
 	}
 	return c.parseRedirect(ctx, op, u.RawQuery)
 }
