@@ -1,6 +1,6 @@
 # paykit's tasks. Everything installs what it needs through the Go toolchain.
 GO          ?= go
-STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@2026.1
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 20s
 BENCHTIME   ?= 1s
 PKGS        := ./...
