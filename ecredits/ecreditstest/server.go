@@ -91,6 +91,15 @@ type Server struct {
 	// URL is the base URL of the fake, "http://127.0.0.1:port", with no trailing slash.
 	URL string
 
+	// Controls gives the methods every paykit fake has, documented there:
+	//
+	//	FailNext(n, status int, opts ...FaultOption)  DropNext(n int, opts ...FaultOption)
+	//	MalformedNext(n int, opts ...FaultOption)      SetLatency(d time.Duration)  ClearFaults()
+	//	CallLog() []Call  Calls(method, route string) int
+	//	Deliveries() []Delivery  WaitDelivered(ctx, paymentID string) error
+	//	Redeliver(ctx, paymentID string) (int, error)
+	*fakeserver.Controls
+
 	cfg       Config
 	fake      *fakeserver.Server // HTTP server, clock, faults, latency, call log, Close
 	key       []byte
@@ -180,7 +189,7 @@ func NewServer(cfg Config) *Server {
 		MaxBody:   maxBody,
 		Now:       cfg.Now,
 	})
-	s.URL = s.fake.URL
+	s.URL, s.Controls = s.fake.URL, s.fake.Controls
 	return s
 }
 
@@ -257,3 +266,32 @@ func traceID() string { return "00-" + randomHex(16) + "-" + randomHex(8) + "-00
 
 // idKey is the map key of a transaction request id: ids compare ignoring case.
 func idKey(id string) string { return strings.ToLower(id) }
+
+// The types, values and options every paykit fake shares (internal/fakeserver), under the
+// same names in each fake.
+type (
+	// Call is one API call the server received, as CallLog returns it.
+	Call = fakeserver.Call
+	// Fault names a misbehaviour injected into an API call (Call.Fault).
+	Fault = fakeserver.Fault
+	// FaultOption refines FailNext, DropNext and MalformedNext: see OnRoute and RetryAfter.
+	FaultOption = fakeserver.FaultOption
+)
+
+// The faults.
+const (
+	FaultNone      = fakeserver.FaultNone
+	FaultFail      = fakeserver.FaultFail      // FailNext: answered with a problem document, not processed
+	FaultDrop      = fakeserver.FaultDrop      // DropNext: processed, connection closed without an answer
+	FaultMalformed = fakeserver.FaultMalformed // MalformedNext: processed, answered 200 with broken JSON
+	FaultCanceled  = fakeserver.FaultCanceled  // the client went away (or Close came) during SetLatency's wait
+)
+
+// OnRoute limits a fault to calls of one route (a Route… constant) and method; an empty
+// method matches every method. Without it a fault hits the next calls whatever they are,
+// /api/authentication included.
+func OnRoute(method, route string) FaultOption { return fakeserver.OnRoute(method, route) }
+
+// RetryAfter makes FailNext's answers carry a Retry-After header with value v (seconds, as
+// "2", or an HTTP date). Other faults ignore it.
+func RetryAfter(v string) FaultOption { return fakeserver.RetryAfter(v) }

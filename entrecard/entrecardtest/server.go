@@ -91,6 +91,15 @@ type Server struct {
 	// it as the client's Config.BaseURL.
 	URL string
 
+	// Controls gives the methods every paykit fake has, documented there:
+	//
+	//	FailNext(n, status int, opts ...FaultOption)  DropNext(n int, opts ...FaultOption)
+	//	MalformedNext(n int, opts ...FaultOption)      SetLatency(d time.Duration)  ClearFaults()
+	//	CallLog() []Call  Calls(method, route string) int
+	//	Deliveries() []Delivery  WaitDelivered(ctx, paymentID string) error
+	//	Redeliver(ctx, paymentID string) (int, error)
+	*fakeserver.Controls
+
 	cfg     Config
 	fake    *fakeserver.Server // HTTP server, faults, latency, call log, Close
 	notify  *http.Client
@@ -163,7 +172,7 @@ func NewServer(cfg Config) *Server {
 		Malformed: malformed,
 		MaxBody:   maxForm,
 	})
-	s.URL = s.fake.URL
+	s.URL, s.Controls = s.fake.URL, s.fake.Controls
 	// The buyer's browser stops at every redirect: control methods return where it would go.
 	browser := *s.fake.Client()
 	browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -235,3 +244,33 @@ func (s *Server) notifyLocked() {
 	close(s.changed)
 	s.changed = make(chan struct{})
 }
+
+// The types, values and options every paykit fake shares (internal/fakeserver), under the
+// same names in each fake.
+type (
+	// Call is one HTTP call the server received, as CallLog returns it.
+	Call = fakeserver.Call
+	// Fault names a misbehaviour injected into a call (Call.Fault).
+	Fault = fakeserver.Fault
+	// FaultOption refines FailNext, DropNext and MalformedNext: see OnRoute and RetryAfter.
+	FaultOption = fakeserver.FaultOption
+)
+
+// The faults.
+const (
+	FaultNone      = fakeserver.FaultNone
+	FaultFail      = fakeserver.FaultFail      // FailNext: answered with an error page, not processed
+	FaultDrop      = fakeserver.FaultDrop      // DropNext: processed, connection closed without an answer
+	FaultMalformed = fakeserver.FaultMalformed // MalformedNext: processed, answered 200 with a page cut short
+	FaultCanceled  = fakeserver.FaultCanceled  // the caller went away (or Close came) during SetLatency's wait
+)
+
+// OnRoute limits a fault to calls of one route (a Route… constant) and method; an empty
+// method matches every method. Without it a fault hits the next calls whatever they are.
+// Entrecard's only HTTP client is the buyer's browser, so faults hit the pages the control
+// methods visit.
+func OnRoute(method, route string) FaultOption { return fakeserver.OnRoute(method, route) }
+
+// RetryAfter makes FailNext's answers carry a Retry-After header with value v (seconds, as
+// "2", or an HTTP date). Other faults ignore it.
+func RetryAfter(v string) FaultOption { return fakeserver.RetryAfter(v) }

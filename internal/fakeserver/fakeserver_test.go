@@ -128,49 +128,49 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			name:       "fail",
-			queue:      func(s *Server) { FailNext(s, 1, 503, RetryAfter("7")) },
+			queue:      func(s *Server) { s.FailNext(1, 503, RetryAfter("7")) },
 			method:     http.MethodPost,
 			path:       "/a",
 			wantStatus: 503, wantBody: "injected", wantHeader: map[string]string{"Retry-After": "7"},
-			want: Call{Method: http.MethodPost, Path: "/a", Route: "/a", Status: 503, Fault: Fail},
+			want: Call{Method: http.MethodPost, Path: "/a", Route: "/a", Status: 503, Fault: FaultFail},
 		},
 		{
 			name:       "fail without Retry-After",
-			queue:      func(s *Server) { FailNext[func(*Fault)](s, 1, 502) },
+			queue:      func(s *Server) { s.FailNext(1, 502) },
 			method:     http.MethodGet,
 			path:       "/b",
 			wantStatus: 502, wantBody: "injected", wantHeader: map[string]string{"Retry-After": ""},
-			want: Call{Method: http.MethodGet, Path: "/b", Route: "/b", Status: 502, Fault: Fail},
+			want: Call{Method: http.MethodGet, Path: "/b", Route: "/b", Status: 502, Fault: FaultFail},
 		},
 		{
 			name:       "fail with a status that is not one",
-			queue:      func(s *Server) { FailNext[func(*Fault)](s, 1, 7) },
+			queue:      func(s *Server) { s.FailNext(1, 7) },
 			method:     http.MethodPost,
 			path:       "/a",
 			wantStatus: 500, wantBody: "injected",
-			want: Call{Method: http.MethodPost, Path: "/a", Route: "/a", Status: 500, Fault: Fail},
+			want: Call{Method: http.MethodPost, Path: "/a", Route: "/a", Status: 500, Fault: FaultFail},
 		},
 		{
 			name:      "drop",
-			queue:     func(s *Server) { DropNext[func(*Fault)](s, 1) },
+			queue:     func(s *Server) { s.DropNext(1) },
 			method:    http.MethodPost,
 			path:      "/a",
 			wantErr:   true,
-			want:      Call{Method: http.MethodPost, Path: "/a", Route: "/a", Status: 0, Handled: 201, Fault: Drop},
+			want:      Call{Method: http.MethodPost, Path: "/a", Route: "/a", Status: 0, Handled: 201, Fault: FaultDrop},
 			processed: true,
 		},
 		{
 			name:       "malformed",
-			queue:      func(s *Server) { MalformedNext[func(*Fault)](s, 1) },
+			queue:      func(s *Server) { s.MalformedNext(1) },
 			method:     http.MethodPost,
 			path:       "/a",
 			wantStatus: 200, wantBody: "handled ", // the first half of "handled /a: hello"
-			want:      Call{Method: http.MethodPost, Path: "/a", Route: "/a", Status: 200, Handled: 201, Fault: Malformed},
+			want:      Call{Method: http.MethodPost, Path: "/a", Route: "/a", Status: 200, Handled: 201, Fault: FaultMalformed},
 			processed: true,
 		},
 		{
 			name:       "a fault on another route waits",
-			queue:      func(s *Server) { FailNext(s, 1, 503, OnRoute(http.MethodPost, "/b")) },
+			queue:      func(s *Server) { s.FailNext(1, 503, OnRoute(http.MethodPost, "/b")) },
 			method:     http.MethodPost,
 			path:       "/a",
 			wantStatus: 201, wantBody: "handled /a: hello",
@@ -179,7 +179,7 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			name:       "a fault on another method waits",
-			queue:      func(s *Server) { FailNext(s, 1, 503, OnRoute(http.MethodGet, "/a")) },
+			queue:      func(s *Server) { s.FailNext(1, 503, OnRoute(http.MethodGet, "/a")) },
 			method:     http.MethodPost,
 			path:       "/a",
 			wantStatus: 201, wantBody: "handled /a: hello",
@@ -188,23 +188,23 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			name:       "a fault on a route with any method",
-			queue:      func(s *Server) { FailNext(s, 1, 504, OnRoute("", "/a")) },
+			queue:      func(s *Server) { s.FailNext(1, 504, OnRoute("", "/a")) },
 			method:     http.MethodDelete,
 			path:       "/a",
 			wantStatus: 504, wantBody: "injected",
-			want: Call{Method: http.MethodDelete, Path: "/a", Route: "/a", Status: 504, Fault: Fail},
+			want: Call{Method: http.MethodDelete, Path: "/a", Route: "/a", Status: 504, Fault: FaultFail},
 		},
 		{
 			name:       "a fault without a route hits unknown paths",
-			queue:      func(s *Server) { FailNext[func(*Fault)](s, 1, 503) },
+			queue:      func(s *Server) { s.FailNext(1, 503) },
 			method:     http.MethodGet,
 			path:       "/nowhere",
 			wantStatus: 503, wantBody: "injected",
-			want: Call{Method: http.MethodGet, Path: "/nowhere", Status: 503, Fault: Fail},
+			want: Call{Method: http.MethodGet, Path: "/nowhere", Status: 503, Fault: FaultFail},
 		},
 		{
 			name:       "no faults for n <= 0",
-			queue:      func(s *Server) { FailNext[func(*Fault)](s, 0, 503); DropNext[func(*Fault)](s, -1) },
+			queue:      func(s *Server) { s.FailNext(0, 503); s.DropNext(-1) },
 			method:     http.MethodPost,
 			path:       "/a",
 			wantStatus: 201, wantBody: "handled /a: hello",
@@ -213,7 +213,7 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			name:       "ClearFaults",
-			queue:      func(s *Server) { FailNext[func(*Fault)](s, 3, 503); s.ClearFaults() },
+			queue:      func(s *Server) { s.FailNext(3, 503); s.ClearFaults() },
 			method:     http.MethodPost,
 			path:       "/a",
 			wantStatus: 201, wantBody: "handled /a: hello",
@@ -261,9 +261,9 @@ func TestFaults(t *testing.T) {
 func TestFaultQueue(t *testing.T) {
 	t.Parallel()
 	f := newFake(t, Config{})
-	FailNext(f.Server, 2, 502, OnRoute(http.MethodPost, "/b"))
-	FailNext[func(*Fault)](f.Server, 1, 503)
-	MalformedNext(f.Server, 1, OnRoute("", "/a"))
+	f.FailNext(2, 502, OnRoute(http.MethodPost, "/b"))
+	f.FailNext(1, 503)
+	f.MalformedNext(1, OnRoute("", "/a"))
 	calls := []struct {
 		path string
 		want int
@@ -299,14 +299,14 @@ func TestLatency(t *testing.T) {
 		{
 			name: "a GET that gives up is not processed", latency: time.Hour, timeout: 50 * time.Millisecond,
 			method: http.MethodGet,
-			want:   Call{Method: http.MethodGet, Path: "/a", Route: "/a", Fault: Canceled},
+			want:   Call{Method: http.MethodGet, Path: "/a", Route: "/a", Fault: FaultCanceled},
 		},
 		{
 			// The body is read before the wait: only then does the server notice the caller
 			// leave.
 			name: "a POST with a body that gives up is not processed", latency: time.Hour,
 			timeout: 50 * time.Millisecond, method: http.MethodPost, body: "form=1",
-			want: Call{Method: http.MethodPost, Path: "/a", Route: "/a", Fault: Canceled},
+			want: Call{Method: http.MethodPost, Path: "/a", Route: "/a", Fault: FaultCanceled},
 		},
 	}
 	for _, tc := range tests {
@@ -343,7 +343,7 @@ func TestLatency(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("call %+v, want %+v", got, tc.want)
 			}
-			if p, want := f.processed.Load(), int32(0); tc.want.Fault == Canceled && p != want {
+			if p, want := f.processed.Load(), int32(0); tc.want.Fault == FaultCanceled && p != want {
 				t.Errorf("processed %d calls, want none", p)
 			}
 		})
@@ -383,7 +383,7 @@ func TestCloseDuringLatency(t *testing.T) {
 		t.Fatal("the slow call got an answer after Close")
 	}
 	got := lastCall(t, f.Server)
-	if got.Fault != Canceled || got.Status != 0 || got.Handled != 0 {
+	if got.Fault != FaultCanceled || got.Status != 0 || got.Handled != 0 {
 		t.Errorf("call %+v, want canceled, unanswered, unprocessed", got)
 	}
 }

@@ -15,14 +15,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	// request's context ends when the caller goes away during the wait below.
 	body, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxBody+1))
 	if err != nil {
-		call.Fault = Canceled
+		call.Fault = FaultCanceled
 		s.logCall(call)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 
 	if waited, closing := s.wait(r); !waited {
-		call.Fault = Canceled
+		call.Fault = FaultCanceled
 		s.logCall(call)
 		if closing {
 			// End the call without an answer.
@@ -32,29 +32,29 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	f := s.takeFault(r.Method, route)
-	if f.Kind == Fail {
-		resp := s.cfg.Fail(f.Status)
-		if f.RetryAfter != "" {
+	if f.kind == FaultFail {
+		resp := s.cfg.Fail(f.status)
+		if f.retryAfter != "" {
 			if resp.Header == nil {
 				resp.Header = make(http.Header)
 			}
-			resp.Header.Set("Retry-After", f.RetryAfter)
+			resp.Header.Set("Retry-After", f.retryAfter)
 		}
-		call.Status, call.Fault = resp.Status, Fail
+		call.Status, call.Fault = resp.Status, FaultFail
 		s.logCall(call)
 		resp.write(w)
 		return
 	}
 
 	resp := s.cfg.Handle(r, route)
-	call.Handled, call.Status, call.Fault = resp.Status, resp.Status, f.Kind
-	switch f.Kind {
-	case Drop:
+	call.Handled, call.Status, call.Fault = resp.Status, resp.Status, f.kind
+	switch f.kind {
+	case FaultDrop:
 		call.Status = 0
 		s.logCall(call)
 		dropConnection(w)
 		return
-	case Malformed:
+	case FaultMalformed:
 		resp = s.cfg.Malformed(resp)
 		call.Status = resp.Status
 	}

@@ -9,8 +9,11 @@ import (
 	"time"
 )
 
-// DefaultMaxBody bounds the request bodies read when Config.MaxBody is not set.
-const DefaultMaxBody = 1 << 20
+// Defaults of Config.
+const (
+	DefaultMaxBody       = 1 << 20         // bound of the request bodies read
+	DefaultNotifyTimeout = 5 * time.Second // bound of one notification attempt
+)
 
 // Config plugs a provider into a Server. Route, Handle, Fail and Malformed are required.
 type Config struct {
@@ -31,6 +34,19 @@ type Config struct {
 	MaxBody int64
 	// Now is the server's clock before Advance; nil: time.Now.
 	Now func() time.Time
+
+	// NotifyURL is where a notification goes when neither Notify nor SetPaymentNotifyURL
+	// gave one for its payment; SetNotifyURL changes it. Empty: such notifications are not
+	// sent (WaitDelivered says ErrNoNotifyURL).
+	NotifyURL string
+	// NotifyClient sends notifications; nil: a client of the server's own with
+	// DefaultNotifyTimeout, whose idle connections Close closes.
+	NotifyClient *http.Client
+	// Retry is how notifications that were not answered 200 are sent again.
+	Retry Retry
+	// PaymentKey maps a payment id to the key payments are told apart by (eCredits compares
+	// ids ignoring case: strings.ToLower); nil: the id as it is.
+	PaymentKey func(id string) string
 }
 
 // Response is an answer built by a handler before it goes on the wire, so that a fault can
@@ -50,8 +66,7 @@ func (resp Response) write(w http.ResponseWriter) {
 	_, _ = w.Write(resp.Body)
 }
 
-// Call is one HTTP call the server received. Each fake exports its own Call type made from
-// it.
+// Call is one HTTP call the server received. Each fake re-exports it as a type alias.
 type Call struct {
 	Time   time.Time // by the server's clock, when the call arrived
 	Method string
@@ -64,7 +79,7 @@ type Call struct {
 	// Handled is the status Config.Handle produced; 0 when the call was not processed (Fail,
 	// or the caller went away first).
 	Handled int
-	Fault   Kind // the fault injected into the call, if any
+	Fault   Fault // the fault injected into the call, if any
 }
 
 // Server is a running fake: an httptest.Server on a loopback port serving the provider
@@ -72,19 +87,27 @@ type Call struct {
 type Server struct {
 	// URL is the base URL, "http://127.0.0.1:port", with no trailing slash.
 	URL string
+	// Controls is the API every fake shares; a fake's Server embeds this same pointer.
+	*Controls
 
-	cfg    Config
-	ts     *httptest.Server
-	offset atomic.Int64 // added to cfg.Now, in nanoseconds
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cfg       Config
+	ts        *httptest.Server
+	offset    atomic.Int64 // added to cfg.Now, in nanoseconds
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	notify    *http.Client
+	ownNotify bool // notify is the server's own: Close closes its idle connections
 
-	mu      sync.Mutex
-	closed  bool
-	latency time.Duration
-	faults  []*Fault
-	calls   []Call
+	mu          sync.Mutex
+	closed      bool
+	latency     time.Duration
+	faults      []*fault
+	calls       []Call
+	notifyURL   string
+	paymentURLs map[string]string // payment key → the notify URL the payment was made with
+	deliveries  []*Delivery
+	changed     chan struct{} // closed and replaced whenever a delivery changes
 }
 
 // New starts a Server. It panics when a required hook of cfg is missing.
@@ -98,7 +121,29 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg}
+	if cfg.PaymentKey == nil {
+		cfg.PaymentKey = func(id string) string { return id }
+	}
+	cfg.Retry = cfg.Retry.withDefaults()
+	s := &Server{
+		cfg:         cfg,
+		notify:      cfg.NotifyClient,
+		notifyURL:   cfg.NotifyURL,
+		paymentURLs: make(map[string]string),
+		changed:     make(chan struct{}),
+	}
+	s.Controls = &Controls{s: s}
+	if s.notify == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		s.notify = &http.Client{
+			Timeout:   DefaultNotifyTimeout,
+			Transport: tr,
+			// A redirect is an answer other than 200, retried like any other: providers
+			// do not follow them.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+		s.ownNotify = true
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.ts.URL
@@ -106,9 +151,10 @@ func New(cfg Config) *Server {
 }
 
 // Close stops the server: it marks it closed, ends its Context (which ends SetLatency's
-// waits, Sleep, and whatever the goroutines started by Go watch it for), waits for the calls
-// in progress and then for those goroutines. It reports whether this call closed the server:
-// false when it was closed already, and then does nothing.
+// waits, Sleep, notification retries and whatever else the goroutines started by Go watch
+// it for), waits for the calls in progress and then for those goroutines. A notification
+// not answered 200 by then stays undelivered. It reports whether this call closed the
+// server: false when it was closed already, and then does nothing.
 func (s *Server) Close() bool {
 	s.mu.Lock()
 	if s.closed {
@@ -117,10 +163,14 @@ func (s *Server) Close() bool {
 	}
 	s.closed = true
 	s.cancel()
+	s.changedLocked() // wake WaitDelivered
 	s.mu.Unlock()
 
 	s.ts.Close()
 	s.wg.Wait()
+	if s.ownNotify {
+		s.notify.CloseIdleConnections()
+	}
 	return true
 }
 
@@ -140,6 +190,11 @@ func (s *Server) Context() context.Context { return s.ctx }
 func (s *Server) Go(f func()) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.goLocked(f)
+}
+
+// goLocked is Go with s.mu held.
+func (s *Server) goLocked(f func()) bool {
 	if s.closed {
 		return false
 	}
@@ -175,28 +230,31 @@ func (s *Server) Now() time.Time {
 // Advance moves the server's clock forward by d (backward when d is negative).
 func (s *Server) Advance(d time.Duration) { s.offset.Add(int64(d)) }
 
-// SetLatency makes every later call wait d before it is processed (0: no wait).
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = max(d, 0)
+// SetLatency makes every later call wait d before it is processed (0: no wait). A caller
+// that gives up during the wait (its context ends) leaves the call unprocessed; Close ends
+// the wait and drops the connection.
+func (c *Controls) SetLatency(d time.Duration) {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	c.s.latency = max(d, 0)
 }
 
-// CallLog returns every call received so far, oldest first.
-func (s *Server) CallLog() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Call(nil), s.calls...)
+// CallLog returns every call the server received so far, oldest first. A caller that got an
+// answer finds its call logged.
+func (c *Controls) CallLog() []Call {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return append([]Call(nil), c.s.calls...)
 }
 
-// Calls counts the calls received with method and route ("" for calls that matched no
-// route). An empty method counts every method.
-func (s *Server) Calls(method, route string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// Calls counts the calls received with method and route (one of the fake's Route…
+// constants, or "" for calls that matched no route). An empty method counts every method.
+func (c *Controls) Calls(method, route string) int {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
 	n := 0
-	for _, c := range s.calls {
-		if (method == "" || c.Method == method) && c.Route == route {
+	for _, call := range c.s.calls {
+		if (method == "" || call.Method == method) && call.Route == route {
 			n++
 		}
 	}
