@@ -162,7 +162,7 @@ func (s Status) IsFinal() bool {
 // Item is one line of an order.
 type Item struct {
 	Reference  string // the merchant's article number (Ecster partNumber)
-	Name       string
+	Name       string // what the customer sees on the line
 	Quantity   int
 	UnitAmount Money // price of one unit, VAT included
 	VATRate    int   // percent × 100: 2500 = 25 %
@@ -170,10 +170,11 @@ type Item struct {
 
 // Customer is what the merchant knows of the buyer; providers use what they take.
 type Customer struct {
-	FirstName, LastName string
-	Email               string
-	Phone               string
-	Country             string // ISO 3166-1 alpha-2
+	FirstName string
+	LastName  string
+	Email     string
+	Phone     string // international form, e.g. "+46701234567"
+	Country   string // ISO 3166-1 alpha-2, e.g. "SE"
 }
 
 // PaymentRequest is what CreatePayment needs.
@@ -182,17 +183,25 @@ type PaymentRequest struct {
 	// GetPayment, Capture, Refund and Cancel. Generated in the provider's format when empty.
 	ID string
 	// Reference is the merchant's order reference shown in reports (defaults to ID).
-	Reference   string
-	Amount      Money
+	Reference string
+	// Amount is what the customer pays, in minor units.
+	Amount Money
+	// Description is the short text the provider shows the customer, where it shows one.
 	Description string
 	// Items are line items where the provider takes them. When given, the sum of
 	// Quantity × UnitAmount must equal Amount.
-	Items     []Item
-	Customer  *Customer
+	Items []Item
+	// Customer is what the merchant knows of the buyer, or nil.
+	Customer *Customer
+	// ReturnURL is where the customer's browser goes after paying.
 	ReturnURL string
+	// CancelURL is where the customer's browser goes after giving up.
 	CancelURL string
+	// NotifyURL is where the provider sends notifications, for providers that take one per
+	// payment (mount NewWebhookHandler there).
 	NotifyURL string
-	Locale    string // IETF tag, e.g. "sv-SE"
+	// Locale is an IETF tag, e.g. "sv-SE", for providers that localize their pages.
+	Locale string
 }
 
 // Validate checks what every provider needs of a request: a positive amount in a known
@@ -267,35 +276,52 @@ type Action struct {
 
 // Payment is a payment as paykit sees it, the same shape for every provider.
 type Payment struct {
-	Provider       string // "ecster", "echelon", "entrecard", "ecredits"
-	ID             string // the merchant's id (PaymentRequest.ID)
-	ProviderID     string // the provider's own id where it has one
-	Reference      string
-	Amount         Money
-	Captured       Money
-	Refunded       Money
+	Provider   string // "ecster", "echelon", "entrecard", "ecredits"
+	ID         string // the merchant's id (PaymentRequest.ID)
+	ProviderID string // the provider's own id where it has one
+	Reference  string // the merchant's order reference
+	Amount     Money  // what the customer was asked to pay
+	Captured   Money  // what has been captured (taken) so far; all of Amount once paid
+	Refunded   Money  // what has been refunded so far
+	// Status is the payment's state in paykit's vocabulary, as the provider reported it
+	// when the Payment was made.
 	Status         Status
-	ProviderStatus string  // the provider's own status word, kept as it came
-	Action         *Action // what the customer must do next, or nil
-	CreatedAt      time.Time
-	ExpiresAt      time.Time
+	ProviderStatus string    // the provider's own status word, kept as it came
+	Action         *Action   // what the customer must do next, or nil
+	CreatedAt      time.Time // when the payment was created, zero when the provider does not say
+	ExpiresAt      time.Time // when an unpaid payment expires, zero when it does not
 }
 
 // Capabilities says in advance which operations a provider supports; the others return an
 // error that matches ErrUnsupported.
 type Capabilities struct {
-	Capture, PartialCapture, Refund, PartialRefund, Cancel, Webhooks, Payouts bool
+	Capture        bool // Capture takes an authorized payment
+	PartialCapture bool // Capture takes less than what is authorized, more than once
+	Refund         bool // Refund gives a captured payment back
+	PartialRefund  bool // Refund gives part of it back, more than once
+	Cancel         bool // Cancel withdraws what is authorized and not captured
+	Webhooks       bool // the provider notifies; mount NewWebhookHandler
+	Payouts        bool // the provider pays out (through its own package's API)
 }
 
-// Provider is the interface every provider client implements.
+// Provider is the interface every provider client implements. Every id is the merchant's
+// payment id (PaymentRequest.ID).
 type Provider interface {
 	// Name is the provider's name as it appears in Payment.Provider.
 	Name() string
+	// Capabilities says which operations the provider supports.
 	Capabilities() Capabilities
+	// CreatePayment creates a payment, or returns the one req.ID names as it stands: never a
+	// second payment, and never a new way to pay a paid one. Errors carry the id in
+	// Error.PaymentID.
 	CreatePayment(ctx context.Context, req PaymentRequest) (*Payment, error)
+	// GetPayment fetches the payment's current state.
 	GetPayment(ctx context.Context, id string) (*Payment, error)
+	// Capture takes amount of an authorized payment; a zero Money takes all that remains.
 	Capture(ctx context.Context, id string, amount Money) (*Payment, error)
+	// Refund gives amount of a captured payment back; a zero Money refunds all that remains.
 	Refund(ctx context.Context, id string, amount Money) (*Payment, error)
+	// Cancel withdraws what is authorized and not captured.
 	Cancel(ctx context.Context, id string) (*Payment, error)
 	// ParseNotification verifies a notification the provider sent, then parses it. A bad or
 	// missing signature matches ErrInvalidSignature; a malformed one ErrInvalidRequest.
@@ -305,10 +331,18 @@ type Provider interface {
 // Notification is a provider's notification about a payment, verified where the provider
 // signs it. It is a signal: NewWebhookHandler fetches the payment before trusting it.
 type Notification struct {
-	Provider  string
-	PaymentID string   // the merchant's id
-	Event     string   // the provider's event or status word
-	Status    Status   // when the notification itself carries one
-	DedupKey  string   // the same key for a redelivery of the same event
-	Payment   *Payment // filled by the webhook handler from GetPayment
+	Provider  string // the provider's name
+	PaymentID string // the merchant's id
+	Event     string // the provider's event or status word, as the notification claims it
+	// Status is the status the notification itself claims, set only where the provider signs
+	// it (Entrecard's results). It is what the provider said when it sent the notification,
+	// which may be older than the truth: decide on Payment.Status, the fetched state.
+	Status Status
+	// DedupKey is the same for every redelivery of one event, made only of what the provider
+	// signed; empty when nothing signed identifies the event (then the webhook handler keys
+	// the notification on the fetched state).
+	DedupKey string
+	// Payment is the payment as the webhook handler fetched it with GetPayment before
+	// calling fn: trust it, not the notification's own fields.
+	Payment *Payment
 }

@@ -105,9 +105,9 @@ func NewWebhookHandler(p Provider, fn func(context.Context, *Notification) error
 // WebhookSettings is what WebhookOptions set, for provider packages that build handlers of
 // their own on the same rules (EchelonPay's payout callbacks).
 type WebhookSettings struct {
-	Store   DedupStore
-	MaxBody int64
-	Logger  *slog.Logger
+	Store   DedupStore   // WithDedupStore, or the in-memory default
+	MaxBody int64        // WithMaxBodyBytes, or DefaultMaxBodyBytes
+	Logger  *slog.Logger // WithWebhookLogger, or one that discards
 }
 
 // NewWebhookSettings applies opts over the defaults: the in-memory dedupe store,

@@ -118,4 +118,3 @@ func TestReadNotificationBodyFollowsTheHandlerLimit(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, body, DefaultMaxBodyBytes)
 }
-

@@ -32,11 +32,11 @@ type stubProvider struct {
 	name string
 
 	mu       sync.Mutex
-	parseErr error // ParseNotification returns it when set
-	parseNil bool  // ParseNotification returns (nil, nil)
-	getErr   error // GetPayment returns it when set
-	getNil   bool  // GetPayment returns (nil, nil)
-	getPanic any   // GetPayment panics with it when set
+	parseErr error  // ParseNotification returns it when set
+	parseNil bool   // ParseNotification returns (nil, nil)
+	getErr   error  // GetPayment returns it when set
+	getNil   bool   // GetPayment returns (nil, nil)
+	getPanic any    // GetPayment panics with it when set
 	status   Status // the fetched payment's status; empty: succeeded
 	captured int64  // the fetched payment's captured amount
 	gotIDs   []string

@@ -1,7 +1,7 @@
 // Package ecredits is paykit's client for the eCredits Widget API: crypto payments in ECS,
 // paid by scanning a QR code with the eCredits eWallet app. It follows the provider's
-// document "eCredits Widget API" (shared/providers/003_5f759044539c66d2.txt in the paykit
-// design repository) and DESIGN.md's decisions where the document is silent.
+// document "eCredits Widget API" (https://docs.ecredits.com/developers/ecredits_widget_api)
+// and paykit's design decisions where the document is silent.
 //
 // The native API is one method per endpoint: Authenticate, CreateRequest, GetRequest,
 // Payments, Paid, plus WaitPaid (polling with backoff) and VerifyWebhook/Sign. The Client is
@@ -44,8 +44,20 @@
 // base64(HMAC-SHA256(key = WebhookSecret, message = lowercase(id))). ParseNotification
 // verifies it in constant time; paykit.NewWebhookHandler then fetches the request and its
 // paid flag before calling the merchant's function, because the status in the body is not
-// signed. Notifications are redelivered until answered 200, so handlers must be idempotent;
-// NewWebhookHandler's dedupe store takes care of that.
+// signed. For the same reason a notification carries no DedupKey: nothing signed tells one
+// event from another, or from a replay with another status or transaction hash. The handler
+// keys it on the fetched state instead, so the merchant's function runs once per state
+// (pending, paid, expired) however often and in whatever order webhooks arrive. A customer
+// who pays the same request twice changes nothing the unified Payment shows; Payments lists
+// the transaction hashes, and the second is refunded in the Portal.
+//
+// # Ids
+//
+// A payment's id is a GUID the merchant chooses (NewID makes one), and it is the idempotency
+// key: store it with the order before calling CreatePayment. Every CreatePayment error carries
+// it in paykit.Error.PaymentID, also when paykit generated it, so that a create whose answer
+// was lost can be repeated with the same id. A repeat returns the request as it stands: a paid
+// one succeeded without an Action, never a new QR code.
 //
 // Capture, Refund and Cancel return errors matching paykit.ErrUnsupported: eCredits settles at
 // once and refunds are made by hand in the Portal or the app.

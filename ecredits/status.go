@@ -43,7 +43,7 @@ func (s RequestStatus) PaykitStatus() paykit.Status {
 	return paykit.StatusUnknown
 }
 
-// statusOf derives a request's status the way DESIGN.md decides: /paid true is settled
+// statusOf derives a request's status as paykit decides (the document is silent): /paid true is settled
 // (paid wins even after expiresAt: the money arrived); else past expiresAt is expired; else
 // pending.
 func statusOf(paid bool, expiresAt, now time.Time) RequestStatus {

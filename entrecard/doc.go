@@ -2,8 +2,8 @@
 // pays a seller in Entrecard credits (EC) by following a signed "Buy now" link, and
 // Entrecard reports a signed result to the seller's notify URL and on the buyer's way back.
 // It follows the provider's document, the "Payments API" page of Entrecard's wiki
-// (payments_api.txt, last modified 2008-11-04; shared/providers/002_7f22c4174078a50f.txt in the
-// paykit design repository), and DESIGN.md's decisions where the document is silent.
+// (http://entrecard.com/docs/doku.php?id=payments_api, last modified 2008-11-04), and paykit's
+// design decisions where the document is silent.
 //
 // The native API is BuyURL (a validated, signed link), Sign, ResultQuery and VerifyResult (the
 // result's signature), ReadNotification and ParseRedirect/ReadRedirect (results as they
@@ -32,7 +32,7 @@
 //
 // Results are verified in constant time over the values as they came, before anything else
 // is read; a result for another seller_id is refused like a bad signature. Entrecard's
-// document does not spell the algorithm out; this is DESIGN.md's reading of it.
+// document does not spell the algorithm out; this is paykit's reading of it.
 //
 // # Errors
 //
