@@ -59,7 +59,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{"another id", "paykit_id=order-43&paykit_sig=" + good, ErrInvalid},
 		{"another secret", "paykit_id=order-42&paykit_sig=" + independentSig("guess", "order-42"), ErrInvalid},
 		{"padded", "paykit_id=order-42&paykit_sig=" + good + "=", ErrInvalid},
-		{"not base64", "paykit_id=order-42&paykit_sig=%%%", ErrInvalid},
+		{"not base64", "paykit_id=order-42&paykit_sig=!!!", ErrInvalid},
 		{"twice", "paykit_id=order-42&paykit_id=order-42&paykit_sig=" + good, ErrInvalid},
 		{"empty id", "paykit_id=&paykit_sig=" + independentSig("notify-secret", ""), ErrInvalid},
 	}
