@@ -101,7 +101,7 @@ func ExampleClient_ParseNotification() {
 		ID: "70df7b42-2926-4fa7-8fed-c5805f823167", Amount: paykit.Money{Amount: 500, Currency: "ECS"},
 	})
 	_, _ = fake.Pay(pay.ID)
-	ev := ecreditstest.WebhookEvent{RequestID: pay.ID, Status: ecreditstest.StatusSettled}
+	ev := ecredits.WebhookEvent{RequestID: pay.ID, Status: ecredits.StatusSettled}
 	for range 2 { // the second is a redelivery: acknowledged, fn not run again
 		rec := httptest.NewRecorder()
 		handler.ServeHTTP(rec, ecreditstest.NewWebhookRequest("/webhooks/ecredits", ecreditstest.DefaultWebhookSecret, ev))

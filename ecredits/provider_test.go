@@ -208,12 +208,12 @@ func TestWebhookAnswers(t *testing.T) {
 		body []byte
 		want int
 	}{
-		{"signed by someone else", ecreditstest.WebhookBody("not-the-secret", ecreditstest.WebhookEvent{RequestID: pay.ID, Status: 1}), 401},
+		{"signed by someone else", ecreditstest.WebhookBody("not-the-secret", ecredits.WebhookEvent{RequestID: pay.ID, Status: 1}), 401},
 		{"unsigned", []byte(`{"requestId":"` + pay.ID + `","status":1}`), 401},
 		{"malformed", []byte(`{"requestId":`), 400},
-		{"unknown request cannot be fetched", ecreditstest.WebhookBody(ecreditstest.DefaultWebhookSecret, ecreditstest.WebhookEvent{RequestID: unknown, Status: 1}), 503},
+		{"unknown request cannot be fetched", ecreditstest.WebhookBody(ecreditstest.DefaultWebhookSecret, ecredits.WebhookEvent{RequestID: unknown, Status: 1}), 503},
 		{"too large", append([]byte(`{"requestId":"`+pay.ID+`","pad":"`), bytes.Repeat([]byte("x"), paykit.DefaultMaxBodyBytes)...), 413},
-		{"genuine", ecreditstest.WebhookBody(ecreditstest.DefaultWebhookSecret, ecreditstest.WebhookEvent{RequestID: pay.ID, Status: 0}), 200},
+		{"genuine", ecreditstest.WebhookBody(ecreditstest.DefaultWebhookSecret, ecredits.WebhookEvent{RequestID: pay.ID, Status: 0}), 200},
 	}
 	for _, tt := range tests {
 		resp, err := http.Post(sink.srv.URL, "application/json", bytes.NewReader(tt.body))
@@ -481,7 +481,7 @@ func TestNothingSecretInLogs(t *testing.T) {
 	if err := srv.WaitDelivered(ctx, pay.ID); err != nil {
 		t.Fatal(err)
 	}
-	forged := ecreditstest.WebhookBody("forger", ecreditstest.WebhookEvent{RequestID: pay.ID, Status: 1})
+	forged := ecreditstest.WebhookBody("forger", ecredits.WebhookEvent{RequestID: pay.ID, Status: 1})
 	if resp, err := http.Post(sink.srv.URL, "application/json", bytes.NewReader(forged)); err == nil {
 		resp.Body.Close()
 	}
@@ -500,7 +500,7 @@ func TestNothingSecretInLogs(t *testing.T) {
 		"a token":            tok.Token,
 		"a JWT":              "eyJ",
 		"the signature":      ecredits.Sign(ecreditstest.DefaultWebhookSecret, pay.ID),
-		"a forged signature": ecreditstest.SignWebhook("forger", pay.ID),
+		"a forged signature": ecredits.Sign("forger", pay.ID),
 	} {
 		if strings.Contains(out, secret) {
 			t.Errorf("the log holds %s", name)

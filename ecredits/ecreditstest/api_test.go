@@ -243,6 +243,9 @@ func TestCreateGetPaymentsPaid(t *testing.T) {
 	if err != nil || !hash.MatchString(h1) {
 		t.Fatalf("Pay: %q, %v", h1, err)
 	}
+	if got := lastHash(t, s, docID); got != h1 {
+		t.Errorf("Request shows hash %q, Pay returned %q", got, h1)
+	}
 	if p := paid(); p != "true" {
 		t.Errorf("paid after paying: %s", p)
 	}
@@ -258,8 +261,11 @@ func TestCreateGetPaymentsPaid(t *testing.T) {
 		r.AmountDue != (paykit.Money{Amount: 1250, Currency: "ECS"}) || !r.FiatAmountDue.IsZero() {
 		t.Errorf("Request = %+v, %v", r, ok)
 	}
-	if _, err := s.Pay("11111111-1111-1111-1111-111111111111"); !errors.Is(err, ErrUnknownRequest) {
-		t.Error("Pay of an unknown id succeeded")
+	if _, err := s.Pay("11111111-1111-1111-1111-111111111111"); !errors.Is(err, ErrUnknownPayment) {
+		t.Errorf("Pay of an unknown id: %v, want ErrUnknownPayment", err)
+	}
+	if r, _ := s.Request(docID); len(r.Payments) != 2 {
+		t.Errorf("%d payments after a Pay of another id, want 2", len(r.Payments))
 	}
 }
 
@@ -556,7 +562,17 @@ func TestExpire(t *testing.T) {
 	if _, err := s.Pay(other); !errors.Is(err, ErrExpired) {
 		t.Error("Pay after the request lifetime succeeded")
 	}
-	if err := s.Expire("44444444-4444-4444-4444-444444444444"); !errors.Is(err, ErrUnknownRequest) {
+	if err := s.Expire("44444444-4444-4444-4444-444444444444"); !errors.Is(err, ErrUnknownPayment) {
 		t.Error("Expire of an unknown id succeeded")
 	}
+}
+
+// lastHash is the transaction hash of the latest payment of the request id.
+func lastHash(t *testing.T, s *Server, id string) string {
+	t.Helper()
+	r, ok := s.Request(id)
+	if !ok || len(r.Payments) == 0 {
+		t.Fatalf("request %s: %+v, %v; want a payment", id, r, ok)
+	}
+	return r.Payments[len(r.Payments)-1]
 }

@@ -2,11 +2,26 @@
 // the loopback interface that the paykit eCredits client, and merchants' own tests, talk to
 // exactly as they would talk to widget.api.ecredits.com.
 //
-//	srv := ecreditstest.NewServer(ecreditstest.Config{WebhookURL: myHandlerURL})
-//	defer srv.Close()
-//	// point the client at srv.URL with ecreditstest.DefaultClientID and DefaultSecret
-//	hash, err := srv.Pay(id) // the customer pays; a signed status-1 webhook goes out
-//	err = srv.WaitDelivered(ctx, id)
+// A merchant's test creates its own HTTP server first, so that the webhook URL can go into
+// the fake's Config before the webhook handler exists (the package Example shows it whole):
+//
+//	mux := http.NewServeMux()
+//	shop := httptest.NewServer(mux) // 1. the merchant's server, listening first
+//	srv := ecreditstest.NewServer(ecreditstest.Config{ // 2. the fake
+//		WebhookURL: shop.URL + "/webhooks/ecredits",
+//	})
+//	client, _ := ecredits.New(ecredits.Config{ // 3. the client
+//		ClientID: ecreditstest.DefaultClientID, Secret: ecreditstest.DefaultSecret,
+//		WebhookSecret: ecreditstest.DefaultWebhookSecret, BaseURL: srv.URL,
+//	})
+//	mux.Handle("/webhooks/ecredits", paykit.NewWebhookHandler(client, fulfil)) // 4. the handler
+//
+//	p, _ := client.CreatePayment(ctx, req)
+//	_, err := srv.Pay(p.ID)            // the customer pays: a signed status-1 webhook goes out
+//	err = srv.WaitDelivered(ctx, p.ID) // … and the handler answered it 200
+//
+// Every control and inspection method takes the merchant's payment id, which for eCredits
+// is the transaction request id (compared ignoring case).
 //
 // # What it serves
 //
@@ -31,9 +46,10 @@
 // when the customer pays twice), /paid as a bare boolean, and the webhook: a POST of
 // {"requestId","status","transactionHash","signature","testMode"} to the URL configured in
 // the portal (Config.WebhookURL, SetWebhookURL — not per request), status 0 Pending,
-// 1 Settled, 2 Expired, signature = base64(HMAC-SHA256(key = signing secret,
-// message = lower-case(requestId))), redelivered with growing intervals until the receiver
-// answers 200.
+// 1 Settled, 2 Expired (ecredits.RequestStatus), signature = base64(HMAC-SHA256(key =
+// signing secret, message = lower-case(requestId))) as ecredits.Sign makes it (the fake
+// signs on its own code, so that the SDK's tests compare two implementations), redelivered
+// with growing intervals until the receiver answers 200.
 //
 // # Assumed (the document is silent)
 //
@@ -63,13 +79,26 @@
 //
 // # Simulating the customer and the provider
 //
-// Pay, Expire, RevokeTokens, Advance and SetWebhookURL change the state; Request, CallLog,
-// Calls, AuthCount, Deliveries and WaitDelivered observe it. FailNext, DropNext,
-// MalformedNext and SetLatency make the next API calls misbehave; none of them affects
-// control methods or webhook deliveries. The Server is safe for concurrent use.
+// Pay (the customer pays) and Expire (eCredits expires the request) act on a payment id and
+// send a webhook; RevokeTokens, SetTokenLifetime, Advance and SetWebhookURL change the rest
+// of the state. Request, AuthCount, CallLog, Calls, Deliveries and WaitDelivered observe it;
+// Redeliver replays a payment's latest webhook.
 //
-// For merchants testing their own webhook handler without a server, SignWebhook, WebhookBody
-// and NewWebhookRequest build signed notifications.
+// # Faults, the call log and webhooks: the same in every paykit fake
+//
+// Server embeds the Controls shared by every paykit fake (documented on
+// internal/fakeserver.Controls): FailNext, DropNext, MalformedNext, SetLatency,
+// ClearFaults, CallLog, Calls, Deliveries, WaitDelivered and Redeliver, with the types Call,
+// Fault, FaultOption, Delivery and Attempt and the errors ErrClosed, ErrGaveUp,
+// ErrNoNotifyURL and ErrUnknownPayment under the same names in each fake. Faults make the
+// next API calls misbehave (OnRoute picks which, RetryAfter adds the header): FailNext
+// answers a problem document, MalformedNext a 200 with JSON cut short. None of them affects
+// control methods or webhook deliveries. A Delivery's PaymentID is the request id and its
+// Event the status's name (Settled, Expired), as ParseNotification's Event. The Server is
+// safe for concurrent use.
+//
+// For merchants testing their own webhook handler without a server, WebhookBody and
+// NewWebhookRequest build signed notifications from an ecredits.WebhookEvent.
 //
 // The provider's document is the "eCredits Widget API" page published by eCredits
 // (docs.ecredits.com); the Swagger UI of the real service is at /swagger/index.html.

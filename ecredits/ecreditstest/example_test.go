@@ -11,20 +11,82 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paykit/paykit"
+	"github.com/paykit/paykit/ecredits"
 	"github.com/paykit/paykit/ecredits/ecreditstest"
 )
 
-// A merchant's test: create a transaction request in EUR, let the customer pay, and wait
-// for the signed webhook to reach the merchant's handler.
+// A merchant's test of an eCredits checkout, as it reads for every paykit fake: the
+// merchant's server listens first, so that its webhook URL can go into the fake's Config;
+// then come the fake, the client and the webhook handler. The payment is created through
+// paykit.Provider, the customer pays through a control method, the signed webhook reaches
+// paykit.NewWebhookHandler, WaitDelivered waits for its 200, and GetPayment shows the
+// payment succeeded.
 func Example() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	// 1. The merchant's server: listening before anything else, handlers added below.
+	mux := http.NewServeMux()
+	shop := httptest.NewServer(mux)
+	defer shop.Close()
+
+	// 2. The fake, with the webhook URL the eCredits portal would hold.
+	srv := ecreditstest.NewServer(ecreditstest.Config{WebhookURL: shop.URL + "/webhooks/ecredits"})
+	defer srv.Close()
+
+	// 3. The client, pointed at the fake, and the merchant's webhook handler.
+	client, err := ecredits.New(ecredits.Config{
+		ClientID:      ecreditstest.DefaultClientID,
+		Secret:        ecreditstest.DefaultSecret,
+		WebhookSecret: ecreditstest.DefaultWebhookSecret,
+		BaseURL:       srv.URL,
+	})
+	if err != nil {
+		panic(err)
+	}
+	var provider paykit.Provider = client
+	mux.Handle("/webhooks/ecredits", paykit.NewWebhookHandler(provider, func(_ context.Context, n *paykit.Notification) error {
+		fmt.Println("webhook:", n.Event, "→", n.Payment.Status)
+		return nil
+	}))
+
+	// 4. The checkout.
+	p, err := provider.CreatePayment(ctx, paykit.PaymentRequest{
+		Amount:    paykit.Money{Amount: 9999, Currency: "EUR"},
+		Reference: "order-1001",
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("created:", p.Status, p.Action.Type)
+
+	if _, err := srv.Pay(p.ID); err != nil { // the customer scans the code and pays
+		panic(err)
+	}
+	if err := srv.WaitDelivered(ctx, p.ID); err != nil {
+		panic(err)
+	}
+	got, err := provider.GetPayment(ctx, p.ID)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("payment:", got.Status, got.Captured)
+	// Output:
+	// created: pending qr_code
+	// webhook: Settled → succeeded
+	// payment: succeeded 99.99 EUR
+}
+
+// The fake speaks the Widget API over plain HTTP too: authenticate, create a transaction
+// request in EUR, and receive the signed webhook when the customer pays.
+func Example_widgetAPI() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var n struct {
-			RequestID, Signature string
-			Status               int
-		}
-		_ = json.NewDecoder(r.Body).Decode(&n)
-		ok := n.Signature == ecreditstest.SignWebhook(ecreditstest.DefaultWebhookSecret, n.RequestID)
-		fmt.Println("webhook:", n.RequestID, "status", n.Status, "signature ok:", ok)
+		body, _ := io.ReadAll(r.Body)
+		ev, err := ecredits.VerifyWebhook(ecreditstest.DefaultWebhookSecret, body)
+		fmt.Println("webhook:", ev.RequestID, ev.Status, "signature error:", err)
 	}))
 	defer hook.Close()
 
@@ -67,13 +129,11 @@ func Example() {
 	if _, err := srv.Pay(id); err != nil {
 		panic(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	fmt.Println("delivered:", srv.WaitDelivered(ctx, id) == nil)
 	// Output:
 	// asked: 99.99 EUR = 9999 ECS
 	// qr: eCreditsPayment:70df7B42-2926-4fa7-8fed-c5805f823167
-	// webhook: 70df7B42-2926-4fa7-8fed-c5805f823167 status 1 signature ok: true
+	// webhook: 70df7B42-2926-4fa7-8fed-c5805f823167 Settled signature error: <nil>
 	// delivered: true
 }
 
@@ -83,9 +143,9 @@ func ExampleNewWebhookRequest() {
 		b, _ := io.ReadAll(r.Body)
 		fmt.Println(string(b))
 	})
-	req := ecreditstest.NewWebhookRequest("/webhooks/ecredits", ecreditstest.DefaultWebhookSecret, ecreditstest.WebhookEvent{
+	req := ecreditstest.NewWebhookRequest("/webhooks/ecredits", ecreditstest.DefaultWebhookSecret, ecredits.WebhookEvent{
 		RequestID:       "70df7B42-2926-4fa7-8fed-c5805f823167",
-		Status:          ecreditstest.StatusSettled,
+		Status:          ecredits.StatusSettled,
 		TransactionHash: "0x9c81985ce77c8e9990d854460d14462cd1737136df66efd17f31cdba66e41963",
 	})
 	handler.ServeHTTP(httptest.NewRecorder(), req)

@@ -119,6 +119,16 @@ func ecsBody(id, amount string) string {
 	return `{"id":"` + id + `","amountDue":` + amount + `,"currencyCode":"ECS"}`
 }
 
+// guard bounds the waits of these tests: it only turns a hang into a failure.
+const guard = 10 * time.Second
+
+func guardCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -149,4 +159,12 @@ func checkProblem(t *testing.T, a answer, status int) map[string]any {
 		}
 	}
 	return p
+}
+
+// requirePay lets the customer pay the request id.
+func requirePay(t *testing.T, s *Server, id string) {
+	t.Helper()
+	if _, err := s.Pay(id); err != nil {
+		t.Fatalf("Pay(%s): %v", id, err)
+	}
 }

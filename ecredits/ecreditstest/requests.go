@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/paykit/paykit"
+	"github.com/paykit/paykit/ecredits"
 )
 
 const (
@@ -67,11 +68,12 @@ func (t *txRequest) snapshot() TransactionRequest {
 	return r
 }
 
-// Request returns the transaction request with id (compared ignoring case).
-func (s *Server) Request(id string) (TransactionRequest, bool) {
+// Request returns the transaction request with paymentID (the request id, compared ignoring
+// case).
+func (s *Server) Request(paymentID string) (TransactionRequest, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.requests[idKey(id)]
+	t, ok := s.requests[idKey(paymentID)]
 	if !ok {
 		return TransactionRequest{}, false
 	}
@@ -283,48 +285,55 @@ func (s *Server) getPaid(id string) response {
 	return jsonResponse(http.StatusOK, len(t.payments) > 0)
 }
 
-// Pay simulates the customer paying the request with id (compared ignoring case): it records
-// a new transaction hash, which it returns, and sends a status-1 (Settled) webhook. Paying
+// Pay simulates the customer paying the request with paymentID (the merchant's payment id,
+// which is the request id; compared ignoring case): the fake records a new transaction hash,
+// which it returns (Request shows it too), and sends a status-1 (Settled) webhook. Paying
 // again records another hash and sends another webhook. A request past its expiresAt cannot
-// be paid (ErrExpired).
-func (s *Server) Pay(id string) (string, error) {
+// be paid (ErrExpired); an unknown id is ErrUnknownPayment.
+func (s *Server) Pay(paymentID string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.fake.Closed() {
-		return "", ErrClosed
-	}
-	t, ok := s.requests[idKey(id)]
-	if !ok {
-		return "", fmt.Errorf("%w: %s", ErrUnknownRequest, id)
+	t, err := s.controlLocked(paymentID)
+	if err != nil {
+		return "", err
 	}
 	if !s.Now().Before(t.expiresAt) {
-		return "", fmt.Errorf("%w: %s", ErrExpired, id)
+		return "", fmt.Errorf("%w: %s", ErrExpired, paymentID)
 	}
 	hash := "0x" + randomHex(32)
 	t.payments = append(t.payments, hash)
-	s.queueWebhookLocked(WebhookEvent{RequestID: t.id, Status: StatusSettled, TransactionHash: hash, TestMode: t.testMode})
+	s.queueWebhookLocked(ecredits.WebhookEvent{RequestID: t.id, Status: ecredits.StatusSettled, TransactionHash: hash, TestMode: t.testMode})
 	return hash, nil
 }
 
-// Expire simulates the provider expiring the request with id: its expiresAt moves into the
-// past (unless it is there already) and a status-2 (Expired) webhook is sent. A paid request
-// does not expire (ErrPaid).
-func (s *Server) Expire(id string) error {
+// Expire simulates eCredits expiring the request with paymentID: its expiresAt moves into
+// the past (unless it is there already) and a status-2 (Expired) webhook is sent. A paid
+// request does not expire (ErrPaid).
+func (s *Server) Expire(paymentID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.fake.Closed() {
-		return ErrClosed
-	}
-	t, ok := s.requests[idKey(id)]
-	if !ok {
-		return fmt.Errorf("%w: %s", ErrUnknownRequest, id)
+	t, err := s.controlLocked(paymentID)
+	if err != nil {
+		return err
 	}
 	if len(t.payments) > 0 {
-		return fmt.Errorf("%w: %s", ErrPaid, id)
+		return fmt.Errorf("%w: %s", ErrPaid, paymentID)
 	}
 	if now := s.Now(); now.Before(t.expiresAt) {
 		t.expiresAt = now.Add(-time.Second)
 	}
-	s.queueWebhookLocked(WebhookEvent{RequestID: t.id, Status: StatusExpired, TestMode: t.testMode})
+	s.queueWebhookLocked(ecredits.WebhookEvent{RequestID: t.id, Status: ecredits.StatusExpired, TestMode: t.testMode})
 	return nil
+}
+
+// controlLocked finds the request a control method acts on. s.mu must be held.
+func (s *Server) controlLocked(paymentID string) (*txRequest, error) {
+	if s.fake.Closed() {
+		return nil, ErrClosed
+	}
+	t, ok := s.requests[idKey(paymentID)]
+	if !ok {
+		return nil, fmt.Errorf("%w: no transaction request %s", ErrUnknownPayment, paymentID)
+	}
+	return t, nil
 }

@@ -44,21 +44,22 @@ const (
 	RouteRequestPaid     = "/api/v1/requests/{id}/paid"
 )
 
-// Errors of the control methods.
+// Errors of the control methods and of WaitDelivered. ErrClosed, ErrGaveUp, ErrNoNotifyURL
+// and ErrUnknownPayment are the values every paykit fake shares.
 var (
-	// ErrUnknownRequest: no transaction request has that id.
-	ErrUnknownRequest = errors.New("ecreditstest: unknown transaction request")
+	// ErrClosed: the server is closed.
+	ErrClosed = fakeserver.ErrClosed
+	// ErrGaveUp: a webhook's attempts ran out without a 200 answer.
+	ErrGaveUp = fakeserver.ErrGaveUp
+	// ErrNoNotifyURL: no webhook URL is configured, so no webhook is sent.
+	ErrNoNotifyURL = fakeserver.ErrNoNotifyURL
+	// ErrUnknownPayment: no transaction request has that id.
+	ErrUnknownPayment = fakeserver.ErrUnknownPayment
+
 	// ErrExpired: the transaction request is past its expiresAt and cannot be paid.
 	ErrExpired = errors.New("ecreditstest: transaction request expired")
 	// ErrPaid: the transaction request is paid and cannot expire.
 	ErrPaid = errors.New("ecreditstest: transaction request already paid")
-	// ErrClosed: the server is closed.
-	ErrClosed = errors.New("ecreditstest: server closed")
-	// ErrNoWebhookURL: WaitDelivered was asked about an id with no delivery while no webhook
-	// URL is configured, so none will come.
-	ErrNoWebhookURL = errors.New("ecreditstest: no webhook URL configured")
-	// ErrGaveUp: a webhook delivery ended without a 200 answer.
-	ErrGaveUp = errors.New("ecreditstest: webhook delivery gave up")
 )
 
 // Config configures a Server. Zero fields take the defaults.
@@ -66,8 +67,10 @@ type Config struct {
 	ClientID      string // business id accepted at /api/authentication; DefaultClientID
 	Secret        string // API key accepted at /api/authentication; DefaultSecret
 	WebhookSecret string // key of the webhook signature; DefaultWebhookSecret
-	// WebhookURL is the merchant's webhook as configured in the eCredits portal. Empty: no
-	// webhooks are sent. SetWebhookURL changes it later.
+	// WebhookURL is the merchant's webhook as configured in the eCredits portal: every
+	// webhook goes there (eCredits has no per-request URL). Empty: no webhooks are sent.
+	// Give it here, before the merchant's handler exists, by listening first: see the
+	// package's Example. SetWebhookURL changes it later.
 	WebhookURL      string
 	TokenLifetime   time.Duration // DefaultTokenLifetime
 	RequestLifetime time.Duration // DefaultRequestLifetime
@@ -75,10 +78,11 @@ type Config struct {
 
 	// Webhook redelivery: the first retry waits RetryMinWait, each later one twice as long
 	// as the one before, at most RetryMaxWait, for at most MaxDeliveryAttempts attempts.
-	RetryMinWait        time.Duration
-	RetryMaxWait        time.Duration
-	MaxDeliveryAttempts int
-	// WebhookClient sends webhooks; nil: a client with a 5-second timeout.
+	RetryMinWait        time.Duration // DefaultRetryMinWait
+	RetryMaxWait        time.Duration // DefaultRetryMaxWait
+	MaxDeliveryAttempts int           // DefaultMaxDeliveryAttempts
+	// WebhookClient sends webhooks; nil: a client of the server's own with a 5-second
+	// timeout that follows no redirects.
 	WebhookClient *http.Client
 
 	// Now is the server's clock; nil: time.Now. Advance moves it forward.
@@ -100,22 +104,17 @@ type Server struct {
 	//	Redeliver(ctx, paymentID string) (int, error)
 	*fakeserver.Controls
 
-	cfg       Config
-	fake      *fakeserver.Server // HTTP server, clock, faults, latency, call log, Close
-	key       []byte
-	parser    *jwt.Parser
-	signer    *signature.HMACSHA256
-	hook      *http.Client
-	ownClient bool
+	cfg    Config
+	fake   *fakeserver.Server // HTTP server, clock, faults, latency, call log, webhooks, Close
+	key    []byte
+	parser *jwt.Parser
+	signer *signature.HMACSHA256
 
 	mu            sync.Mutex
 	tokenLifetime time.Duration
-	webhookURL    string
 	tokens        map[string]time.Time // jti → exact expiry of tokens not revoked
 	authCount     int
 	requests      map[string]*txRequest // by lower-case id
-	deliveries    []*Delivery
-	changed       chan struct{} // closed and replaced whenever a delivery changes
 }
 
 // NewServer starts a fake eCredits Widget API on a loopback port.
@@ -144,9 +143,6 @@ func NewServer(cfg Config) *Server {
 	if cfg.RetryMaxWait <= 0 {
 		cfg.RetryMaxWait = DefaultRetryMaxWait
 	}
-	if cfg.RetryMaxWait < cfg.RetryMinWait {
-		cfg.RetryMaxWait = cfg.RetryMinWait
-	}
 	if cfg.MaxDeliveryAttempts <= 0 {
 		cfg.MaxDeliveryAttempts = DefaultMaxDeliveryAttempts
 	}
@@ -158,16 +154,8 @@ func NewServer(cfg Config) *Server {
 		key:           randomBytes(32),
 		signer:        signature.NewHMACSHA256([]byte(cfg.WebhookSecret)),
 		tokenLifetime: cfg.TokenLifetime,
-		webhookURL:    cfg.WebhookURL,
 		tokens:        make(map[string]time.Time),
 		requests:      make(map[string]*txRequest),
-		changed:       make(chan struct{}),
-		hook:          cfg.WebhookClient,
-	}
-	if s.hook == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		s.hook = &http.Client{Timeout: 5 * time.Second, Transport: tr}
-		s.ownClient = true
 	}
 	s.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -185,22 +173,22 @@ func NewServer(cfg Config) *Server {
 		Fail: func(status int) response {
 			return problemResponse(status, "Failure injected by ecreditstest.FailNext.")
 		},
-		Malformed: malformed,
-		MaxBody:   maxBody,
-		Now:       cfg.Now,
+		Malformed:    malformed,
+		MaxBody:      maxBody,
+		Now:          cfg.Now,
+		NotifyURL:    cfg.WebhookURL,
+		NotifyClient: cfg.WebhookClient,
+		Retry:        fakeserver.Retry{MinWait: cfg.RetryMinWait, MaxWait: cfg.RetryMaxWait, MaxAttempts: cfg.MaxDeliveryAttempts},
+		PaymentKey:   idKey, // request ids compare ignoring case
 	})
 	s.URL, s.Controls = s.fake.URL, s.fake.Controls
 	return s
 }
 
-// Close stops the server: it ends slow answers, stops webhook redeliveries (a delivery
+// Close stops the server: it ends slow answers, stops webhook redeliveries (a webhook
 // without a 200 so far is left undelivered), and waits for its goroutines. Calling it again
 // does nothing.
-func (s *Server) Close() {
-	if s.fake.Close() && s.ownClient {
-		s.hook.CloseIdleConnections()
-	}
-}
+func (s *Server) Close() { s.fake.Close() }
 
 // Client returns an *http.Client that talks to the server (its transport is closed by
 // Close).
@@ -214,12 +202,9 @@ func (s *Server) Now() time.Time { return s.fake.Now() }
 func (s *Server) Advance(d time.Duration) { s.fake.Advance(d) }
 
 // SetWebhookURL changes the merchant's webhook URL, as the portal does. Empty: no webhooks.
-// It applies to events after the call.
-func (s *Server) SetWebhookURL(u string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.webhookURL = u
-}
+// It applies to webhooks of events after the call. Config.WebhookURL gives it from the
+// start, which is what a test wants (see the Example); this is for changing it.
+func (s *Server) SetWebhookURL(u string) { s.fake.SetNotifyURL(u) }
 
 // SetTokenLifetime changes the lifetime of tokens issued after the call.
 func (s *Server) SetTokenLifetime(d time.Duration) {
@@ -246,12 +231,6 @@ func (s *Server) AuthCount() int {
 	return s.authCount
 }
 
-// notifyLocked wakes WaitDelivered callers. s.mu must be held.
-func (s *Server) notifyLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
-}
-
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	// crypto/rand.Read does not fail on supported platforms (it panics inside instead).
@@ -276,6 +255,11 @@ type (
 	Fault = fakeserver.Fault
 	// FaultOption refines FailNext, DropNext and MalformedNext: see OnRoute and RetryAfter.
 	FaultOption = fakeserver.FaultOption
+	// Delivery is one webhook the server sent or tried to send, with its attempts; its
+	// PaymentID is the request id, its Event the status's name (Settled, Expired).
+	Delivery = fakeserver.Delivery
+	// Attempt is one POST of a webhook.
+	Attempt = fakeserver.Attempt
 )
 
 // The faults.

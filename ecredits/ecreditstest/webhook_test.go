@@ -1,9 +1,7 @@
 package ecreditstest
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,11 +10,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/paykit/paykit/ecredits"
 )
 
 func guid(i int) string { return fmt.Sprintf("%08x-2926-4fa7-8fed-c5805f823167", i+1) }
 
-func TestSignWebhook(t *testing.T) {
+func TestSign(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ secret, id, want string }{
 		// The vector of the design notes: the id is lower-cased before signing.
@@ -25,39 +28,36 @@ func TestSignWebhook(t *testing.T) {
 		{"TheSigningSecretOfTheWebHook", "70df7b42-2926-4fa7-8fed-c5805f823167", "f41RNMrifDO3/KB6dBB+MafKoSWb00ijzIOLk25KHks="},
 	}
 	for _, tc := range tests {
-		if got := SignWebhook(tc.secret, tc.id); got != tc.want {
-			t.Errorf("SignWebhook(%q, %q) = %q, want %q", tc.secret, tc.id, got, tc.want)
-		}
+		assert.Equal(t, tc.want, sign(tc.secret, tc.id), "sign(%q, %q)", tc.secret, tc.id)
+		// The fake signs on its own code; the SDK's signer must agree with it.
+		assert.Equal(t, tc.want, ecredits.Sign(tc.secret, tc.id), "ecredits.Sign(%q, %q)", tc.secret, tc.id)
 	}
 	// Without lower-casing the mixed-case id would sign to this; make sure it is not used.
-	if got := SignWebhook("TheSigningSecretOfTheWebHook", docID); got == "74IrGpVF8Dp90FRE5D94Qo5JBoFi+2OqRGwK17YcRjE=" {
-		t.Error("the id was signed without lower-casing")
-	}
-	if SignWebhook("another secret", docID) == tests[0].want {
-		t.Error("the secret does not change the signature")
-	}
+	assert.NotEqual(t, "74IrGpVF8Dp90FRE5D94Qo5JBoFi+2OqRGwK17YcRjE=", sign("TheSigningSecretOfTheWebHook", docID))
+	assert.NotEqual(t, tests[0].want, sign("another secret", docID), "the secret changes the signature")
 }
 
 func TestWebhookHelpers(t *testing.T) {
 	t.Parallel()
-	ev := WebhookEvent{RequestID: docID, Status: StatusSettled, TransactionHash: "0x" + strings.Repeat("ab", 32), TestMode: true}
+	ev := ecredits.WebhookEvent{RequestID: docID, Status: ecredits.StatusSettled, TransactionHash: "0x" + strings.Repeat("ab", 32), TestMode: true}
 	body := WebhookBody(DefaultWebhookSecret, ev)
 	want := `{"requestId":"` + docID + `","status":1,"transactionHash":"0x` + strings.Repeat("ab", 32) +
 		`","signature":"f41RNMrifDO3/KB6dBB+MafKoSWb00ijzIOLk25KHks=","testMode":true}`
-	if string(body) != want {
-		t.Errorf("WebhookBody =\n%s\nwant\n%s", body, want)
-	}
-	expired := WebhookBody("s", WebhookEvent{RequestID: docID, Status: StatusExpired})
-	if !strings.Contains(string(expired), `"status":2,"transactionHash":null,`) {
-		t.Errorf("expired webhook %s, want a null transactionHash", expired)
-	}
+	assert.Equal(t, want, string(body))
+	expired := WebhookBody("s", ecredits.WebhookEvent{RequestID: docID, Status: ecredits.StatusExpired})
+	assert.Contains(t, string(expired), `"status":2,"transactionHash":null,`)
+
+	// What the helpers build, the SDK verifies.
+	got, err := ecredits.VerifyWebhook(DefaultWebhookSecret, body)
+	require.NoError(t, err)
+	assert.Equal(t, ev, *got)
 
 	r := NewWebhookRequest("/hooks/ecredits", DefaultWebhookSecret, ev)
-	got, _ := io.ReadAll(r.Body)
-	if r.Method != http.MethodPost || r.URL.Path != "/hooks/ecredits" || string(got) != want ||
-		!strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		t.Errorf("NewWebhookRequest: %s %s %q %s", r.Method, r.URL, r.Header.Get("Content-Type"), got)
-	}
+	b, _ := io.ReadAll(r.Body)
+	assert.Equal(t, http.MethodPost, r.Method)
+	assert.Equal(t, "/hooks/ecredits", r.URL.Path)
+	assert.Equal(t, want, string(b))
+	assert.True(t, strings.HasPrefix(r.Header.Get("Content-Type"), "application/json"))
 }
 
 // receiver is a merchant's webhook endpoint for tests.
@@ -93,104 +93,89 @@ func (rc *receiver) received() [][]byte {
 	return append([][]byte(nil), rc.bodies...)
 }
 
+// webhookJSONOf decodes a webhook body as the provider writes it.
+func webhookJSONOf(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m), "%s", b)
+	return m
+}
+
 func TestWebhookRetriesUntil200(t *testing.T) {
 	t.Parallel()
 	codes := []int{500, 404, 204, 200}
 	rc := newReceiver(t, func(n int) int { return codes[min(n, len(codes))-1] })
-	s := newServer(t, Config{WebhookURL: rc.URL, RetryMinWait: 20 * time.Millisecond, RetryMaxWait: 50 * time.Millisecond})
+	s := newServer(t, Config{WebhookURL: rc.URL, RetryMinWait: time.Millisecond, RetryMaxWait: 2 * time.Millisecond})
 	tok := login(t, s)
 	create(t, s, tok, `{"id":"`+docID+`","amountDue":99.99,"currencyCode":"EUR","testMode":true}`)
-	hash, err := s.Pay(strings.ToLower(docID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.WaitDelivered(ctx, docID); err != nil {
-		t.Fatal(err)
-	}
+	ctx := guardCtx(t)
+	requirePay(t, s, strings.ToLower(docID))
+	hash := lastHash(t, s, docID)
+	require.NoError(t, s.WaitDelivered(ctx, docID))
 
 	bodies := rc.received()
-	if len(bodies) != 4 {
-		t.Fatalf("%d webhook posts, want 4", len(bodies))
-	}
+	require.Len(t, bodies, 4)
 	for i, b := range bodies {
-		var w struct {
-			RequestID       string
-			Status          int
-			TransactionHash string
-			Signature       string
-			TestMode        bool
-		}
-		if err := json.Unmarshal(b, &w); err != nil {
-			t.Fatal(err)
-		}
 		// The document's vector: the fake signs with the default secret.
-		if w.RequestID != docID || w.Status != 1 || w.TransactionHash != hash || !w.TestMode ||
-			w.Signature != "f41RNMrifDO3/KB6dBB+MafKoSWb00ijzIOLk25KHks=" {
-			t.Errorf("post %d: %s", i, b)
-		}
-		if string(b) != string(bodies[0]) {
-			t.Errorf("post %d differs from the first: %s", i, b)
-		}
+		assert.Equal(t, map[string]any{
+			"requestId": docID, "status": 1.0, "transactionHash": hash,
+			"signature": "f41RNMrifDO3/KB6dBB+MafKoSWb00ijzIOLk25KHks=", "testMode": true,
+		}, webhookJSONOf(t, b), "post %d", i)
+		assert.Equal(t, string(bodies[0]), string(b), "post %d is the same as the first", i)
 	}
 
 	ds := s.Deliveries()
-	if len(ds) != 1 {
-		t.Fatalf("%d deliveries, want 1", len(ds))
-	}
+	require.Len(t, ds, 1)
 	d := ds[0]
-	if !d.Delivered || !d.Done || d.URL != rc.URL || d.Event.TransactionHash != hash || d.Seq != 1 {
-		t.Errorf("delivery %+v", d)
-	}
+	assert.True(t, d.Delivered)
+	assert.Equal(t, rc.URL, d.URL)
+	assert.Equal(t, docID, d.PaymentID, "the request id as created")
+	assert.Equal(t, "Settled", d.Event, "the status's name, as ParseNotification's Event")
+	assert.Equal(t, string(bodies[0]), string(d.Body))
 	var got []int
 	for _, a := range d.Attempts {
 		got = append(got, a.StatusCode)
 	}
-	if fmt.Sprint(got) != fmt.Sprint(codes) {
-		t.Errorf("attempt statuses %v, want %v", got, codes)
-	}
-	// Growing intervals: 20 ms, 40 ms, then capped at 50 ms.
-	for i, want := range []time.Duration{20, 40, 50} {
-		gap := d.Attempts[i+1].Time.Sub(d.Attempts[i].Time)
-		if gap < want*time.Millisecond {
-			t.Errorf("gap %d is %v, want at least %v ms", i, gap, want)
-		}
-	}
+	assert.Equal(t, codes, got)
 }
 
-func TestWebhookCustomSecretAndURLChange(t *testing.T) {
+func TestWebhookURLFromConfigAndChanged(t *testing.T) {
 	t.Parallel()
-	rc := newReceiver(t, func(int) int { return 200 })
-	s := newServer(t, Config{WebhookSecret: "other secret"})
+	first := newReceiver(t, func(int) int { return 200 })
+	second := newReceiver(t, func(int) int { return 200 })
+	s := newServer(t, Config{WebhookURL: first.URL, WebhookSecret: "other secret"})
 	tok := login(t, s)
 	create(t, s, tok, ecsBody(docID, "1"))
 	create(t, s, tok, ecsBody(guid(1), "1"))
+	create(t, s, tok, ecsBody(guid(2), "1"))
+	ctx := guardCtx(t)
 
-	// No URL configured: nothing is sent and WaitDelivered says so.
-	if _, err := s.Pay(docID); err != nil {
-		t.Fatal(err)
+	requirePay(t, s, docID)
+	require.NoError(t, s.WaitDelivered(ctx, docID))
+	s.SetWebhookURL(second.URL)
+	require.NoError(t, s.Expire(guid(1)))
+	require.NoError(t, s.WaitDelivered(ctx, strings.ToUpper(guid(1))))
+	assert.Len(t, first.received(), 1)
+	assert.Equal(t, []string{string(WebhookBody("other secret", ecredits.WebhookEvent{RequestID: guid(1), Status: ecredits.StatusExpired}))},
+		stringsOf(second.received()))
+
+	// No URL configured: nothing is sent and WaitDelivered says so, at once.
+	s.SetWebhookURL("")
+	require.ErrorIs(t, s.WaitDelivered(ctx, guid(2)), ErrNoNotifyURL)
+	requirePay(t, s, guid(2))
+	require.ErrorIs(t, s.WaitDelivered(ctx, guid(2)), ErrNoNotifyURL)
+	ds := s.Deliveries()
+	require.Len(t, ds, 3)
+	assert.Empty(t, ds[2].URL)
+	assert.Empty(t, ds[2].Attempts, "a webhook without a URL is not sent")
+}
+
+func stringsOf(bs [][]byte) []string {
+	var out []string
+	for _, b := range bs {
+		out = append(out, string(b))
 	}
-	if err := s.WaitDelivered(context.Background(), docID); !errors.Is(err, ErrNoWebhookURL) {
-		t.Errorf("WaitDelivered without a URL: %v", err)
-	}
-	s.SetWebhookURL(rc.URL)
-	if err := s.Expire(guid(1)); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := s.WaitDelivered(ctx, strings.ToUpper(guid(1))); err != nil {
-		t.Fatal(err)
-	}
-	bodies := rc.received()
-	want := string(WebhookBody("other secret", WebhookEvent{RequestID: guid(1), Status: StatusExpired}))
-	if len(bodies) != 1 || string(bodies[0]) != want {
-		t.Errorf("received %q, want one %s", bodies, want)
-	}
-	if len(s.Deliveries()) != 1 {
-		t.Errorf("%d deliveries, want 1", len(s.Deliveries()))
-	}
+	return out
 }
 
 func TestWebhookPayTwice(t *testing.T) {
@@ -198,23 +183,21 @@ func TestWebhookPayTwice(t *testing.T) {
 	rc := newReceiver(t, func(int) int { return 200 })
 	s := newServer(t, Config{WebhookURL: rc.URL})
 	create(t, s, login(t, s), ecsBody(docID, "1"))
-	h1, _ := s.Pay(docID)
-	h2, _ := s.Pay(docID)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := s.WaitDelivered(ctx, docID); err != nil {
-		t.Fatal(err)
-	}
-	hashes := map[string]bool{}
+	ctx := guardCtx(t)
+	requirePay(t, s, docID)
+	requirePay(t, s, docID)
+	require.NoError(t, s.WaitDelivered(ctx, docID))
+	r, _ := s.Request(docID)
+	require.Len(t, r.Payments, 2)
+	var hashes []string
 	for _, d := range s.Deliveries() {
-		if !d.Delivered || d.Event.Status != StatusSettled {
-			t.Errorf("delivery %+v", d)
-		}
-		hashes[d.Event.TransactionHash] = true
+		assert.True(t, d.Delivered)
+		assert.Equal(t, "Settled", d.Event)
+		ev, err := ecredits.VerifyWebhook(DefaultWebhookSecret, d.Body)
+		require.NoError(t, err)
+		hashes = append(hashes, ev.TransactionHash)
 	}
-	if len(hashes) != 2 || !hashes[h1] || !hashes[h2] {
-		t.Errorf("webhooks carried %v, want %s and %s", hashes, h1, h2)
-	}
+	assert.Equal(t, r.Payments, hashes, "one webhook per payment, each with its hash")
 }
 
 func TestWebhookGivesUp(t *testing.T) {
@@ -222,53 +205,30 @@ func TestWebhookGivesUp(t *testing.T) {
 	rc := newReceiver(t, func(int) int { return 503 })
 	s := newServer(t, Config{WebhookURL: rc.URL, MaxDeliveryAttempts: 3, RetryMinWait: time.Millisecond})
 	create(t, s, login(t, s), ecsBody(docID, "1"))
-	if _, err := s.Pay(docID); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := s.WaitDelivered(ctx, docID); !errors.Is(err, ErrGaveUp) {
-		t.Fatalf("WaitDelivered: %v, want ErrGaveUp", err)
-	}
-	if n := len(rc.received()); n != 3 {
-		t.Errorf("%d posts, want 3", n)
-	}
+	ctx := guardCtx(t)
+	requirePay(t, s, docID)
+	require.ErrorIs(t, s.WaitDelivered(ctx, docID), ErrGaveUp)
+	assert.Len(t, rc.received(), 3)
 	d := s.Deliveries()[0]
-	if d.Delivered || !d.Done || len(d.Attempts) != 3 {
-		t.Errorf("delivery %+v", d)
-	}
+	assert.False(t, d.Delivered)
+	assert.True(t, d.Done)
+	assert.Len(t, d.Attempts, 3)
 }
 
-func TestWebhookUnreachable(t *testing.T) {
+func TestWebhookRedeliver(t *testing.T) {
 	t.Parallel()
-	dead := httptest.NewServer(http.NotFoundHandler())
-	dead.Close() // nothing listens there any more
-	s := newServer(t, Config{WebhookURL: dead.URL, MaxDeliveryAttempts: 2, RetryMinWait: time.Millisecond})
-	create(t, s, login(t, s), ecsBody(docID, "1"))
-	if _, err := s.Pay(docID); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.WaitDelivered(context.Background(), docID); !errors.Is(err, ErrGaveUp) {
-		t.Fatalf("WaitDelivered: %v, want ErrGaveUp", err)
-	}
-	for _, a := range s.Deliveries()[0].Attempts {
-		if a.StatusCode != 0 || a.Err == nil {
-			t.Errorf("attempt %+v, want a transport error", a)
-		}
-	}
-}
-
-func TestWaitDeliveredContext(t *testing.T) {
-	t.Parallel()
-	rc := newReceiver(t, func(int) int { return 500 })
+	rc := newReceiver(t, func(int) int { return 200 })
 	s := newServer(t, Config{WebhookURL: rc.URL})
 	create(t, s, login(t, s), ecsBody(docID, "1"))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
-	defer cancel()
-	// Nothing queued yet for the id: it waits, until the context ends.
-	if err := s.WaitDelivered(ctx, docID); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("WaitDelivered: %v, want DeadlineExceeded", err)
-	}
+	ctx := guardCtx(t)
+	requirePay(t, s, docID)
+	require.NoError(t, s.WaitDelivered(ctx, docID))
+	code, err := s.Redeliver(ctx, strings.ToUpper(docID))
+	require.NoError(t, err)
+	assert.Equal(t, 200, code)
+	got := rc.received()
+	require.Len(t, got, 2)
+	assert.Equal(t, string(got[0]), string(got[1]), "a replay is the same webhook")
 }
 
 func TestCloseStopsDeliveries(t *testing.T) {
@@ -277,40 +237,22 @@ func TestCloseStopsDeliveries(t *testing.T) {
 	s := NewServer(Config{WebhookURL: rc.URL, RetryMinWait: 5 * time.Millisecond, RetryMaxWait: 5 * time.Millisecond})
 	tok := login(t, s)
 	create(t, s, tok, ecsBody(docID, "1"))
-	if _, err := s.Pay(docID); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "two webhook attempts", func() bool { return len(rc.received()) >= 2 })
+	ctx := guardCtx(t)
+	requirePay(t, s, docID)
+	require.Eventually(t, func() bool { return len(rc.received()) >= 2 }, guard, time.Millisecond)
 
-	waitErr := make(chan error, 1)
-	go func() { waitErr <- s.WaitDelivered(context.Background(), docID) }()
 	s.Close()
 	after := len(rc.received())
 	time.Sleep(60 * time.Millisecond) // a dozen retry intervals
-	if n := len(rc.received()); n != after {
-		t.Errorf("%d webhook posts after Close, want none", n-after)
-	}
+	assert.Len(t, rc.received(), after, "no webhook posts after Close")
 	d := s.Deliveries()[0]
-	if !d.Done || d.Delivered {
-		t.Errorf("delivery after Close: %+v", d)
-	}
-	// At most the attempt in flight when Close came is recorded beyond what was received.
-	if len(d.Attempts) > after+1 {
-		t.Errorf("%d attempts recorded, the receiver got %d before Close", len(d.Attempts), after)
-	}
-	select {
-	case err := <-waitErr:
-		if !errors.Is(err, ErrGaveUp) && !errors.Is(err, ErrClosed) {
-			t.Errorf("WaitDelivered after Close: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("WaitDelivered did not return after Close")
-	}
-	if _, err := s.Pay(docID); !errors.Is(err, ErrClosed) {
-		t.Errorf("Pay after Close: %v, want ErrClosed", err)
-	}
-	if _, err := http.Get(s.URL + RouteRequests); err == nil {
-		t.Error("the server still answers after Close")
-	}
+	assert.True(t, d.Done)
+	assert.False(t, d.Delivered)
+	require.ErrorIs(t, s.WaitDelivered(ctx, docID), ErrClosed)
+	_, err := s.Pay(docID)
+	require.ErrorIs(t, err, ErrClosed)
+	require.ErrorIs(t, s.Expire(docID), ErrClosed)
+	_, err = http.Get(s.URL + RouteRequests)
+	require.Error(t, err, "the server still answers after Close")
 	s.Close() // a second Close does nothing
 }

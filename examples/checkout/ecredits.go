@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -18,7 +17,15 @@ import (
 func runECredits(ctx context.Context, out io.Writer) error {
 	say := func(format string, args ...any) { fmt.Fprintf(out, "ecredits: "+format+"\n", args...) }
 
-	fake := ecreditstest.NewServer(ecreditstest.Config{})
+	// The merchant's server listens first, so that its webhook URL can go into the fake's
+	// Config (eCredits takes the URL from its Portal, which the fake stands in for); the
+	// handler is mounted once the client exists.
+	mux := http.NewServeMux()
+	shop := httptest.NewServer(mux)
+	defer shop.Close()
+	webhookURL := shop.URL + "/webhooks/ecredits"
+
+	fake := ecreditstest.NewServer(ecreditstest.Config{WebhookURL: webhookURL})
 	defer fake.Close()
 	say("fake eCredits API listening on %s", fake.URL)
 
@@ -33,16 +40,12 @@ func runECredits(ctx context.Context, out io.Writer) error {
 	}
 	var provider paykit.Provider = client
 
-	// The merchant's webhook endpoint. eCredits takes its URL from the Portal, which the
-	// fake stands in for.
 	notified := make(chan *paykit.Notification, 1)
-	webhook := httptest.NewServer(paykit.NewWebhookHandler(provider, func(_ context.Context, n *paykit.Notification) error {
+	mux.Handle("/webhooks/ecredits", paykit.NewWebhookHandler(provider, func(_ context.Context, n *paykit.Notification) error {
 		notified <- n
 		return nil
 	}))
-	defer webhook.Close()
-	fake.SetWebhookURL(webhook.URL)
-	say("webhook handler listening on %s", webhook.URL)
+	say("webhook handler listening on %s", webhookURL)
 
 	pay, err := provider.CreatePayment(ctx, paykit.PaymentRequest{
 		Amount:    paykit.Money{Amount: 9999, Currency: "EUR"}, // 99.99 EUR
@@ -76,12 +79,11 @@ func runECredits(ctx context.Context, out io.Writer) error {
 	if err := fake.WaitDelivered(ctx, pay.ID); err != nil {
 		return err
 	}
-	resp, err := http.Post(webhook.URL, "application/json", bytes.NewReader(fake.Deliveries()[0].Body))
+	code, err := fake.Redeliver(ctx, pay.ID)
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
-	say("the same webhook delivered again: answered %d, handler run again: %t", resp.StatusCode, len(notified) > 0)
+	say("the same webhook delivered again: answered %d, handler run again: %t", code, len(notified) > 0)
 
 	_, err = provider.Refund(ctx, pay.ID, pay.Amount)
 	say("refund through the API: %v", err)
