@@ -116,10 +116,14 @@ func Example() {
 	}
 	fmt.Println(payment.Status, payment.Action.Type)
 
-	back, err := fake.Confirm(ctx, payment.Action.URL, "alice")
-	if err != nil {
+	// The buyer follows the link and confirms as alice.
+	if _, err := fake.Open(ctx, payment.Action.URL); err != nil {
 		panic(err)
 	}
+	if err := fake.Confirm(ctx, payment.ID, "alice"); err != nil {
+		panic(err)
+	}
+	back, _ := fake.Redirect(payment.ID)
 	u, _ := url.Parse(back)
 	fmt.Println("buyer returns to", u.Path, "with status", u.Query().Get("status"))
 

@@ -90,13 +90,35 @@ func transactionOf(t *testing.T, redirect string) string {
 	return id
 }
 
-func waitDelivered(t *testing.T, fake *entrecardtest.Server, txn string) {
+// waitDelivered waits until the results of the payment with id were answered 200.
+func waitDelivered(t *testing.T, fake *entrecardtest.Server, id string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := fake.WaitDelivered(ctx, txn); err != nil {
-		t.Fatalf("WaitDelivered(%s): %v", txn, err)
+	if err := fake.WaitDelivered(ctx, id); err != nil {
+		t.Fatalf("WaitDelivered(%s): %v", id, err)
 	}
+}
+
+// redirect is where the fake buyer's browser was sent last for the payment with id.
+func redirect(t *testing.T, fake *entrecardtest.Server, id string) string {
+	t.Helper()
+	back, ok := fake.Redirect(id)
+	if !ok {
+		t.Fatalf("the browser was not redirected for %s", id)
+	}
+	return back
+}
+
+// attemptCodes lists the answers to every delivery attempt so far.
+func attemptCodes(fake *entrecardtest.Server) []int {
+	var codes []int
+	for _, d := range fake.Deliveries() {
+		for _, a := range d.Attempts {
+			codes = append(codes, a.StatusCode)
+		}
+	}
+	return codes
 }
 
 func TestFlowOutcomes(t *testing.T) {
@@ -106,7 +128,7 @@ func TestFlowOutcomes(t *testing.T) {
 		cfg           entrecardtest.Config
 		quantity      int
 		cost          int64
-		act           func(ctx context.Context, s *shop, link string) (string, error)
+		act           func(ctx context.Context, s *shop, id string) error
 		backTo        string // "thanks" or "cart"
 		status        paykit.Status
 		event         string
@@ -115,50 +137,50 @@ func TestFlowOutcomes(t *testing.T) {
 	}{
 		{
 			name: "paid: the seller gets 87.5 %", quantity: 2, cost: 40,
-			act: func(ctx context.Context, s *shop, link string) (string, error) {
-				return s.fake.Confirm(ctx, link, "alice")
+			act: func(ctx context.Context, s *shop, id string) error {
+				return s.fake.Confirm(ctx, id, "alice")
 			},
 			backTo: "thanks", status: paykit.StatusSucceeded, event: "complete", buyer: 920, seller: 70, fees: 10,
 		},
 		{
 			name: "paid: a fee that rounds", quantity: 1, cost: 100,
-			act: func(ctx context.Context, s *shop, link string) (string, error) {
-				return s.fake.Confirm(ctx, link, "alice")
+			act: func(ctx context.Context, s *shop, id string) error {
+				return s.fake.Confirm(ctx, id, "alice")
 			},
 			backTo: "thanks", status: paykit.StatusSucceeded, event: "complete", buyer: 900, seller: 87, fees: 13,
 		},
 		{
 			name: "escrow counts as paid", cfg: entrecardtest.Config{Escrow: true}, quantity: 1, cost: 8,
-			act: func(ctx context.Context, s *shop, link string) (string, error) {
-				return s.fake.Confirm(ctx, link, "alice")
+			act: func(ctx context.Context, s *shop, id string) error {
+				return s.fake.Confirm(ctx, id, "alice")
 			},
 			backTo: "thanks", status: paykit.StatusSucceeded, event: "escrow", buyer: 992, seller: 7, fees: 1,
 		},
 		{
 			name: "insufficient balance fails", quantity: 3, cost: 400,
-			act: func(ctx context.Context, s *shop, link string) (string, error) {
-				return s.fake.Confirm(ctx, link, "alice")
+			act: func(ctx context.Context, s *shop, id string) error {
+				return s.fake.Confirm(ctx, id, "alice")
 			},
 			backTo: "cart", status: paykit.StatusFailed, event: "failed", buyer: 1000,
 		},
 		{
 			name: "exactly the balance is enough", quantity: 1, cost: 1000,
-			act: func(ctx context.Context, s *shop, link string) (string, error) {
-				return s.fake.Confirm(ctx, link, "alice")
+			act: func(ctx context.Context, s *shop, id string) error {
+				return s.fake.Confirm(ctx, id, "alice")
 			},
 			backTo: "thanks", status: paykit.StatusSucceeded, event: "complete", buyer: 0, seller: 875, fees: 125,
 		},
 		{
 			name: "the buyer cancels", quantity: 1, cost: 10,
-			act: func(ctx context.Context, s *shop, link string) (string, error) {
-				return s.fake.Cancel(ctx, link, "alice")
+			act: func(ctx context.Context, s *shop, id string) error {
+				return s.fake.Cancel(ctx, id, "alice")
 			},
 			backTo: "cart", status: paykit.StatusCanceled, event: "cancelled", buyer: 1000,
 		},
 		{
 			name: "results as POST forms", cfg: entrecardtest.Config{NotifyMethod: http.MethodPost}, quantity: 1, cost: 10,
-			act: func(ctx context.Context, s *shop, link string) (string, error) {
-				return s.fake.Confirm(ctx, link, "alice")
+			act: func(ctx context.Context, s *shop, id string) error {
+				return s.fake.Confirm(ctx, id, "alice")
 			},
 			backTo: "thanks", status: paykit.StatusSucceeded, event: "complete", buyer: 990, seller: 8, fees: 2,
 		},
@@ -180,10 +202,10 @@ func TestFlowOutcomes(t *testing.T) {
 			if page.ItemID != "order-1" || page.Quantity != tt.quantity || page.Cost != tt.cost || page.Total != int64(tt.quantity)*tt.cost || page.Description != "Banner ad, 7 days" {
 				t.Errorf("page = %+v", page)
 			}
-			back, err := tt.act(ctx, s, p.Action.URL)
-			if err != nil {
+			if err := tt.act(ctx, s, p.ID); err != nil {
 				t.Fatalf("buyer: %v", err)
 			}
+			back := redirect(t, s.fake, p.ID)
 			if !strings.HasPrefix(back, "https://shop.example/"+tt.backTo+"?order=order-1&seller_id=") {
 				t.Errorf("redirect %s, want the %s URL with the result appended by &", back, tt.backTo)
 			}
@@ -196,7 +218,7 @@ func TestFlowOutcomes(t *testing.T) {
 				t.Errorf("redirect read as %+v", rd)
 			}
 			txn := transactionOf(t, back)
-			waitDelivered(t, s.fake, txn)
+			waitDelivered(t, s.fake, p.ID)
 			seen := s.notifications()
 			if len(seen) != 1 {
 				t.Fatalf("fn ran %d times, want 1", len(seen))
@@ -230,10 +252,13 @@ func TestFlowLeaveBeforeATransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := s.fake.Leave(ctx, p.Action.URL)
-	if err != nil {
+	if _, err := s.fake.Open(ctx, p.Action.URL); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.fake.Leave(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	back := redirect(t, s.fake, p.ID)
 	if back != "https://shop.example/cart?order=order-2" {
 		t.Errorf("redirect %s, want the bare cancel URL", back)
 	}
@@ -261,16 +286,14 @@ func TestFlowRetriesUntil200AndReplaysRunOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := s.fake.Confirm(ctx, p.Action.URL, entrecardtest.DefaultBuyer)
-	if err != nil {
+	if _, err := s.fake.Open(ctx, p.Action.URL); err != nil {
 		t.Fatal(err)
 	}
-	txn := transactionOf(t, back)
-	waitDelivered(t, s.fake, txn)
-	var codes []int
-	for _, d := range s.fake.Deliveries() {
-		codes = append(codes, d.StatusCode)
+	if _, err := s.fake.Pay(p.ID); err != nil {
+		t.Fatal(err)
 	}
+	waitDelivered(t, s.fake, p.ID)
+	codes := attemptCodes(s.fake)
 	if len(codes) != 3 || codes[0] != 500 || codes[1] != 500 || codes[2] != 200 {
 		t.Errorf("delivery answers %v, want [500 500 200]", codes)
 	}
@@ -284,7 +307,7 @@ func TestFlowRetriesUntil200AndReplaysRunOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			code, err := s.fake.Redeliver(ctx, txn)
+			code, err := s.fake.Redeliver(ctx, p.ID)
 			if err != nil || code != http.StatusOK {
 				t.Errorf("Redeliver = %d, %v; want 200", code, err)
 			}
@@ -312,17 +335,20 @@ func TestFlowAmountMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := s.fake.Confirm(ctx, link, entrecardtest.DefaultBuyer)
-	if err != nil {
+	if _, err := s.fake.Open(ctx, link); err != nil {
 		t.Fatal(err)
 	}
-	err = s.fake.WaitDelivered(ctx, transactionOf(t, back))
+	if err := s.fake.Confirm(ctx, "order-4", entrecardtest.DefaultBuyer); err != nil {
+		t.Fatal(err)
+	}
+	back := redirect(t, s.fake, "order-4")
+	err = s.fake.WaitDelivered(ctx, "order-4")
 	if !errors.Is(err, entrecardtest.ErrGaveUp) {
 		t.Fatalf("WaitDelivered = %v, want ErrGaveUp", err)
 	}
-	for _, d := range s.fake.Deliveries() {
-		if d.StatusCode != http.StatusBadRequest {
-			t.Errorf("delivery answered %d, want 400", d.StatusCode)
+	for _, code := range attemptCodes(s.fake) {
+		if code != http.StatusBadRequest {
+			t.Errorf("delivery answered %d, want 400", code)
 		}
 	}
 	if len(s.notifications()) != 0 {
@@ -352,16 +378,18 @@ func TestFlowAnotherSellersResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := s.fake.Confirm(ctx, link, entrecardtest.DefaultBuyer)
-	if err != nil {
+	if _, err := s.fake.Open(ctx, link); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.fake.WaitDelivered(ctx, transactionOf(t, back)); !errors.Is(err, entrecardtest.ErrGaveUp) {
+	if err := s.fake.Confirm(ctx, "order-5", entrecardtest.DefaultBuyer); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.fake.WaitDelivered(ctx, "order-5"); !errors.Is(err, entrecardtest.ErrGaveUp) {
 		t.Fatalf("WaitDelivered = %v, want ErrGaveUp", err)
 	}
-	for _, d := range s.fake.Deliveries() {
-		if d.StatusCode != http.StatusUnauthorized {
-			t.Errorf("delivery answered %d, want 401", d.StatusCode)
+	for _, code := range attemptCodes(s.fake) {
+		if code != http.StatusUnauthorized {
+			t.Errorf("delivery answered %d, want 401", code)
 		}
 	}
 	if len(s.notifications()) != 0 {
@@ -386,8 +414,9 @@ func TestFlowWrongSecret(t *testing.T) {
 	if !errors.As(err, &se) || se.StatusCode != http.StatusForbidden {
 		t.Fatalf("Open = %v, want a 403", err)
 	}
-	if _, err := s.fake.Confirm(ctx, p.Action.URL, entrecardtest.DefaultBuyer); !errors.As(err, &se) || se.StatusCode != http.StatusForbidden {
-		t.Fatalf("Confirm = %v, want a 403", err)
+	// The refused link never opened: the fake knows no such payment.
+	if err := s.fake.Confirm(ctx, p.ID, entrecardtest.DefaultBuyer); !errors.Is(err, entrecardtest.ErrUnknownPayment) {
+		t.Fatalf("Confirm = %v, want ErrUnknownPayment", err)
 	}
 	if len(s.fake.Transactions()) != 0 {
 		t.Error("a link with a bad signature made a transaction")
@@ -455,6 +484,9 @@ func TestFlowFaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if _, err := s.fake.Open(ctx, p.Action.URL); err != nil {
+				t.Fatal(err)
+			}
 			tt.inject(s.fake)
 			cctx := ctx
 			if tt.ctxTimeout > 0 {
@@ -462,8 +494,8 @@ func TestFlowFaults(t *testing.T) {
 				cctx, cancel = context.WithTimeout(ctx, tt.ctxTimeout)
 				defer cancel()
 			}
-			back, err := s.fake.Confirm(cctx, p.Action.URL, entrecardtest.DefaultBuyer)
-			if back != "" {
+			err = s.fake.Confirm(cctx, p.ID, entrecardtest.DefaultBuyer)
+			if back, ok := s.fake.Redirect(p.ID); ok {
 				t.Errorf("redirect %q despite the fault", back)
 			}
 			tt.check(t, err)
@@ -474,9 +506,11 @@ func TestFlowFaults(t *testing.T) {
 					t.Fatalf("transactions %+v, want none", txns)
 				}
 				// The buyer tries again, and it works.
-				back, err = s.fake.Confirm(ctx, p.Action.URL, entrecardtest.DefaultBuyer)
-				if err != nil || !strings.HasPrefix(back, "https://shop.example/thanks?") {
-					t.Fatalf("second Confirm = %q, %v", back, err)
+				if err := s.fake.Confirm(ctx, p.ID, entrecardtest.DefaultBuyer); err != nil {
+					t.Fatalf("second Confirm: %v", err)
+				}
+				if back := redirect(t, s.fake, p.ID); !strings.HasPrefix(back, "https://shop.example/thanks?") {
+					t.Fatalf("second Confirm redirected to %q", back)
 				}
 				txns = s.fake.Transactions()
 			}
@@ -484,7 +518,7 @@ func TestFlowFaults(t *testing.T) {
 				t.Fatalf("transactions %+v, want one", txns)
 			}
 			// Whether or not the buyer saw the redirect, the notification tells the shop.
-			waitDelivered(t, s.fake, txns[0].ID)
+			waitDelivered(t, s.fake, "order-7")
 			got, err := s.client.GetPayment(ctx, "order-7")
 			if err != nil || got.Status != paykit.StatusSucceeded {
 				t.Fatalf("payment = %+v, %v; want succeeded", got, err)
@@ -516,16 +550,18 @@ func TestFlowConcurrentBuyers(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			if _, err := s.fake.Confirm(ctx, p.Action.URL, "buyer"+string(rune('a'+i))); err != nil {
+			if _, err := s.fake.Open(ctx, p.Action.URL); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := s.fake.Confirm(ctx, id, "buyer"+string(rune('a'+i))); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := s.fake.WaitIdle(wctx); err != nil {
-		t.Fatal(err)
+	for i := range n {
+		waitDelivered(t, s.fake, "order-c"+string(rune('a'+i)))
 	}
 	if got := len(s.notifications()); got != n {
 		t.Errorf("fn ran %d times, want %d", got, n)

@@ -13,7 +13,7 @@ import (
 // Page is what the /buy page shows the buyer: the link's details, checked.
 type Page struct {
 	SellerID    string
-	ItemID      string
+	ItemID      string // the merchant's payment id
 	Description string
 	Quantity    int
 	Cost        int64
@@ -23,9 +23,11 @@ type Page struct {
 	CancelURL   string
 }
 
-// Open visits the buy link as the buyer's browser does and returns what the page shows. A
-// link the server refuses is a *StatusError (403 for a bad signature or an unknown seller,
-// 400 for a bad field).
+// Open plays the buyer's browser following the buy link (Payment.Action.URL) and returns what
+// the page shows. It is the one method that takes a link: Entrecard learns of a payment only
+// when the buyer opens it, so the other controls of a payment (Pay, Confirm, Cancel, Leave)
+// need it opened first. A link the server refuses is a *StatusError (403 for a bad signature
+// or an unknown seller, 400 for a bad field); a link of another host is ErrNotThisServer.
 func (s *Server) Open(ctx context.Context, buyURL string) (*Page, error) {
 	u, err := s.ownLink(buyURL)
 	if err != nil {
@@ -45,42 +47,84 @@ func (s *Server) Open(ctx context.Context, buyURL string) (*Page, error) {
 	return parsePage(string(body))
 }
 
-// Confirm plays a buyer who signs in as buyer and confirms the purchase of buyURL. The
-// server checks the link, moves the credits (the seller gets 87.5 %) or, when the buyer has
-// too few, fails the transaction; it starts sending the result to the notify URL and
-// answers with a redirect. Confirm returns where the browser would go: the success URL with
-// the signed result for a paid purchase, the cancel URL with it for a failed one.
-func (s *Server) Confirm(ctx context.Context, buyURL, buyer string) (string, error) {
-	return s.post(ctx, buyURL, RouteConfirm, buyer)
-}
-
-// Cancel plays a buyer who signs in and then cancels: the transaction ends "cancelled", the
-// result goes to the notify URL, and the returned redirect is the cancel URL with the result.
-// buyer may be empty (the buyer did not sign in); a name given must be a known buyer.
-func (s *Server) Cancel(ctx context.Context, buyURL, buyer string) (string, error) {
-	return s.post(ctx, buyURL, RouteCancel, buyer)
-}
-
-// Leave plays a buyer who bails out before a transaction exists: nothing is sent to the
-// notify URL and the returned redirect is the bare cancel URL, with no result.
-func (s *Server) Leave(ctx context.Context, buyURL string) (string, error) {
-	return s.post(ctx, buyURL, RouteLeave, "")
-}
-
-func (s *Server) post(ctx context.Context, buyURL, rt, buyer string) (string, error) {
-	u, err := s.ownLink(buyURL)
+// Pay plays DefaultBuyer paying for the payment with paymentID (the item id) whose buy link
+// the browser opened (Open): it is Confirm as DefaultBuyer, bounded by the server's life
+// rather than a context. It returns the transaction_id. A buyer with too few credits makes a
+// "failed" transaction: Pay returns its id and an error saying so.
+func (s *Server) Pay(paymentID string) (string, error) {
+	back, err := s.post(s.fake.Context(), paymentID, RouteConfirm, DefaultBuyer)
 	if err != nil {
 		return "", err
 	}
-	form, err := url.ParseQuery(u.RawQuery)
+	s.mu.Lock()
+	t, ok := s.byTxn[transactionIDOf(back)]
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		return "", fmt.Errorf("%w: payment %s has no transaction", ErrMalformed, paymentID)
+	case !t.Status.IsComplete():
+		return t.ID, fmt.Errorf("entrecardtest: payment %s: transaction %s ended %s", paymentID, t.ID, t.Status)
+	}
+	return t.ID, nil
+}
+
+// Confirm plays a buyer who signs in as buyer and confirms the purchase of the payment with
+// paymentID, whose buy link the browser opened (Open). The server checks the link again,
+// moves the credits (the seller gets 87.5 %) or, when the buyer has too few, fails the
+// transaction; it starts sending the result to the notify URL and redirects the browser:
+// to the success URL with the signed result for a paid purchase, to the cancel URL with it
+// for a failed one (Redirect tells where). An unknown buyer is a *StatusError 401.
+func (s *Server) Confirm(ctx context.Context, paymentID, buyer string) error {
+	_, err := s.post(ctx, paymentID, RouteConfirm, buyer)
+	return err
+}
+
+// Cancel plays a buyer who signs in and then cancels: the transaction ends "cancelled", the
+// result goes to the notify URL, and the browser goes to the cancel URL with the result.
+// buyer may be empty (the buyer did not sign in); a name given must be a known buyer.
+func (s *Server) Cancel(ctx context.Context, paymentID, buyer string) error {
+	_, err := s.post(ctx, paymentID, RouteCancel, buyer)
+	return err
+}
+
+// Leave plays a buyer who bails out before a transaction exists: nothing is sent to the
+// notify URL and the browser goes to the bare cancel URL, with no result.
+func (s *Server) Leave(ctx context.Context, paymentID string) error {
+	_, err := s.post(ctx, paymentID, RouteLeave, "")
+	return err
+}
+
+// Redirect returns where the buyer's browser was last sent for the payment with paymentID
+// (by Confirm, Cancel, Leave or Pay), and whether it was sent anywhere. A redirect the
+// browser never got (DropNext, MalformedNext) does not count.
+func (s *Server) Redirect(paymentID string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.redirects[paymentID]
+	return u, ok
+}
+
+// post sends the opened link of paymentID to the page rt as the browser's form, and records
+// and returns the redirect.
+func (s *Server) post(ctx context.Context, paymentID, rt, buyer string) (string, error) {
+	if s.fake.Closed() {
+		return "", ErrClosed
+	}
+	s.mu.Lock()
+	link, ok := s.opened[paymentID]
+	s.mu.Unlock()
+	if !ok {
+		return "", fmt.Errorf("%w: %s: the buyer has not opened a buy link for it (Open)", ErrUnknownPayment, paymentID)
+	}
+	form, err := url.ParseQuery(link.RawQuery)
 	if err != nil {
 		return "", fmt.Errorf("entrecardtest: the link's query: %w", err)
 	}
 	if buyer != "" {
 		form.Set("buyer", buyer)
 	}
-	target := *u
-	target.Path = u.Path + strings.TrimPrefix(rt, RouteBuy)
+	target := *link
+	target.Path = link.Path + strings.TrimPrefix(rt, RouteBuy)
 	target.RawQuery = ""
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), strings.NewReader(form.Encode()))
 	if err != nil {
@@ -93,7 +137,11 @@ func (s *Server) post(ctx context.Context, buyURL, rt, buyer string) (string, er
 	}
 	switch {
 	case resp.StatusCode == http.StatusSeeOther && resp.Header.Get("Location") != "":
-		return resp.Header.Get("Location"), nil
+		back := resp.Header.Get("Location")
+		s.mu.Lock()
+		s.redirects[paymentID] = back
+		s.mu.Unlock()
+		return back, nil
 	case resp.StatusCode >= 400:
 		return "", &StatusError{StatusCode: resp.StatusCode, Message: strings.TrimSpace(string(body))}
 	}

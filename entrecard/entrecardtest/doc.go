@@ -2,18 +2,28 @@
 // on the loopback interface that serves the "Buy now" page, plays the buyer through control
 // methods, moves credits, and sends signed results to the seller's notify URL until it
 // answers 200. The paykit Entrecard client, and merchants' own tests, run against it over
-// real HTTP.
+// real HTTP. The package Example is a whole merchant test:
 //
-//	srv := entrecardtest.NewServer(entrecardtest.Config{})
-//	defer srv.Close()
-//	client, _ := entrecard.New(entrecard.Config{
+//	mux := http.NewServeMux()
+//	shop := httptest.NewServer(mux) // 1. the merchant's server, listening first
+//	srv := entrecardtest.NewServer(entrecardtest.Config{}) // 2. the fake
+//	client, _ := entrecard.New(entrecard.Config{ // 3. the client
 //		SellerID: entrecardtest.DefaultSellerID, Secret: entrecardtest.DefaultSecret, BaseURL: srv.URL,
 //	})
-//	p, _ := client.CreatePayment(ctx, req)                        // p.Action.URL is the buy link
-//	back, _ := srv.Confirm(ctx, p.Action.URL, entrecardtest.DefaultBuyer) // where the browser goes
-//	// the result reaches req.NotifyURL; srv.WaitDelivered waits for its 200
+//	mux.Handle("/notify", paykit.NewWebhookHandler(client, fulfil)) // 4. the handler
+//
+//	p, _ := client.CreatePayment(ctx, req) // req.NotifyURL: shop.URL + "/notify"
+//	_, err := srv.Open(ctx, p.Action.URL)  // the buyer's browser follows the buy link
+//	_, err = srv.Pay(p.ID)                 // and pays: the signed result goes out
+//	err = srv.WaitDelivered(ctx, p.ID)     // … and the handler answered it 200
 //
 // It is not tied to testing.TB, so example programs can use it too.
+//
+// Every control and inspection method takes the merchant's payment id, which for Entrecard
+// is the item id of the buy link. Entrecard learns of a payment only when the buyer opens
+// its link, so Open, which plays the browser following the link, is the one method that
+// takes a URL, and comes first: Pay, Confirm, Cancel and Leave act on the link the browser
+// opened last for that id, and Redirect tells where they sent the browser.
 //
 // # What it serves
 //
@@ -24,8 +34,8 @@
 //	POST /buy/cancel   the link's parameters (buyer optional)         → 303 to cancel + cancelled result
 //	POST /buy/leave    the link's parameters                          → 303 to the bare cancel URL
 //
-// The buyer's pages are the only HTTP Entrecard serves; the control methods Open, Confirm,
-// Cancel and Leave visit them as the browser would and return where it would be redirected.
+// The buyer's pages are the only HTTP Entrecard serves; the control methods Open, Pay,
+// Confirm, Cancel and Leave visit them as the browser would, so faults and latency hit them.
 //
 // # Faithful to the provider's document
 //
@@ -50,16 +60,25 @@
 //     tests against it compare two implementations.
 //   - Results are appended with '?', or with '&' when the URL has a query already. They are
 //     sent as GETs unless Config.NotifyMethod is POST (then as a form body).
-//   - Redeliveries wait Config.RetryInterval between attempts, at most
-//     Config.MaxDeliveryAttempts of them; Close stops them.
+//   - Redeliveries wait Config.RetryInterval (a fixed interval) between attempts, at most
+//     Config.MaxDeliveryAttempts of them; Close stops them. A redirect is not followed.
 //   - The fee is rounded up to a whole credit, as entrecard.Fee does.
 //   - A confirm needs a known buyer (401 otherwise); page errors are plain text.
 //
-// # Observing and misbehaving
+// # Observing and misbehaving: the same in every paykit fake
 //
-// Transactions, Transaction, Deliveries, WaitDelivered, WaitIdle, Balance, SellerBalance,
-// Fees, CallLog and Calls observe the state; Redeliver sends a result once more, as a replay
-// would. FailNext, DropNext, MalformedNext and SetLatency make the next pages misbehave
-// (OnRoute picks which); they never touch result deliveries. For tests without a server,
-// SignedBuyURL and ResultQuery sign links and results.
+// Server embeds the Controls shared by every paykit fake (documented on
+// internal/fakeserver.Controls): FailNext, DropNext, MalformedNext, SetLatency,
+// ClearFaults, CallLog, Calls, Deliveries, WaitDelivered and Redeliver, with the types Call,
+// Fault, FaultOption, Delivery and Attempt and the errors ErrClosed, ErrGaveUp,
+// ErrNoNotifyURL and ErrUnknownPayment under the same names in each fake. Faults make the
+// next pages misbehave (OnRoute picks which): FailNext answers an error page, MalformedNext
+// a 200 page cut short with no redirect, DropNext processes the purchase and closes the
+// connection, so the result goes out but the browser sees no redirect. They never touch
+// result deliveries. A Delivery's PaymentID is the item id and its Event the result's
+// status word; Redeliver sends a payment's latest result once more, as a replay would.
+//
+// Transaction (the latest of a payment), Transactions, Redirect, Balance, SellerBalance and
+// Fees observe the rest. For tests without a server, SignedBuyURL and ResultQuery sign links
+// and results.
 package entrecardtest

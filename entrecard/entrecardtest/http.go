@@ -73,6 +73,13 @@ func (s *Server) handle(r *http.Request, rt string) response {
 	}
 	switch rt {
 	case RouteBuy:
+		// The buyer's browser has the link open: Entrecard knows the payment from here on,
+		// and where its results go.
+		opened, _ := url.Parse(s.URL + r.URL.RequestURI())
+		s.mu.Lock()
+		s.opened[l.id] = opened
+		s.mu.Unlock()
+		s.fake.SetPaymentNotifyURL(l.id, l.notify)
 		return textResponse(http.StatusOK, l.page())
 	case RouteConfirm:
 		return s.purchase(l, values.Get("buyer"), false)

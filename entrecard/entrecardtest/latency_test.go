@@ -16,25 +16,25 @@ func TestLatencyCanceledConfirmIsNotProcessed(t *testing.T) {
 	t.Parallel()
 	rcv := newReceiver(t, 200)
 	s := newFake(t, entrecardtest.Config{})
-	link := entrecardtest.SignedBuyURL(s.URL, entrecardtest.DefaultSellerID, entrecardtest.DefaultSecret, buy(rcv.URL))
+	open(t, s, buy(rcv.URL))
 	s.SetLatency(time.Hour)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if _, err := s.Confirm(ctx, link, entrecardtest.DefaultBuyer); !errors.Is(err, context.DeadlineExceeded) {
+	if err := s.Confirm(ctx, item, entrecardtest.DefaultBuyer); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Confirm = %v, want the deadline", err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		log := s.CallLog()
-		if len(log) == 1 && log[0].Fault == entrecardtest.FaultCanceled {
-			if log[0].Status != 0 || log[0].Handled != 0 {
-				t.Errorf("call %+v, want neither answered nor processed", log[0])
+		if len(log) == 2 && log[1].Fault == entrecardtest.FaultCanceled {
+			if log[1].Status != 0 || log[1].Handled != 0 {
+				t.Errorf("call %+v, want neither answered nor processed", log[1])
 			}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("call log %+v, want one canceled confirm", log)
+			t.Fatalf("call log %+v, want the page and one canceled confirm", log)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}

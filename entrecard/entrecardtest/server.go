@@ -3,6 +3,7 @@ package entrecardtest
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -18,10 +19,10 @@ const (
 	DefaultBuyer        = "buyer"                       // the buyer NewServer knows unless Config.Buyers is set
 	DefaultBuyerBalance = 10000                         // DefaultBuyer's credits
 
-	DefaultRetryInterval       = 20 * time.Millisecond // wait between deliveries of one result
-	DefaultMaxDeliveryAttempts = 50                    // deliveries of one result before giving up
-	DefaultDeliveryTimeout     = 5 * time.Second       // bound of one delivery
-	DefaultFirstTransactionID  = 100001                // transaction_id of the first transaction
+	DefaultRetryInterval       = 20 * time.Millisecond           // wait between deliveries of one result
+	DefaultMaxDeliveryAttempts = 50                              // deliveries of one result before giving up
+	DefaultDeliveryTimeout     = fakeserver.DefaultNotifyTimeout // bound of one delivery
+	DefaultFirstTransactionID  = 100001                          // transaction_id of the first transaction
 )
 
 // Route patterns, as found in Call.Route and given to Calls and OnRoute. They are served at
@@ -34,14 +35,20 @@ const (
 	RouteLeave   = "/buy/leave"   // POST: the buyer leaves before any transaction (no result)
 )
 
-// Errors of the control methods.
+// Errors of the control methods and of WaitDelivered. ErrClosed, ErrGaveUp, ErrNoNotifyURL
+// and ErrUnknownPayment are the values every paykit fake shares.
 var (
 	// ErrClosed: the server is closed.
-	ErrClosed = errors.New("entrecardtest: server closed")
+	ErrClosed = fakeserver.ErrClosed
 	// ErrGaveUp: the deliveries of a result ended without a 200 answer.
-	ErrGaveUp = errors.New("entrecardtest: result delivery gave up")
-	// ErrUnknownTransaction: no transaction has that transaction_id.
-	ErrUnknownTransaction = errors.New("entrecardtest: unknown transaction")
+	ErrGaveUp = fakeserver.ErrGaveUp
+	// ErrNoNotifyURL: the fake knows no notify URL for the payment: its buy link was not
+	// opened yet, so no result will come.
+	ErrNoNotifyURL = fakeserver.ErrNoNotifyURL
+	// ErrUnknownPayment: no buy link with that item id was opened (see Open), or, for
+	// Redeliver, it has no result yet.
+	ErrUnknownPayment = fakeserver.ErrUnknownPayment
+
 	// ErrNotThisServer: a buy link that does not point at this server.
 	ErrNotThisServer = errors.New("entrecardtest: the link does not point at this server")
 	// ErrMalformed: the server's answer was not what Entrecard answers (see MalformedNext).
@@ -76,7 +83,8 @@ type Config struct {
 	RetryInterval time.Duration
 	// MaxDeliveryAttempts bounds the deliveries of one result; DefaultMaxDeliveryAttempts.
 	MaxDeliveryAttempts int
-	// NotifyClient sends results; nil: a client with DefaultDeliveryTimeout.
+	// NotifyClient sends results; nil: a client of the server's own with
+	// DefaultDeliveryTimeout that follows no redirects.
 	NotifyClient *http.Client
 	// Escrow makes paid transactions end in "escrow" instead of "complete".
 	Escrow bool
@@ -101,21 +109,19 @@ type Server struct {
 	*fakeserver.Controls
 
 	cfg     Config
-	fake    *fakeserver.Server // HTTP server, faults, latency, call log, Close
-	notify  *http.Client
+	fake    *fakeserver.Server // HTTP server, faults, latency, call log, result deliveries, Close
 	browser *http.Client
-	ownHTTP *http.Transport
 
-	mu         sync.Mutex
-	escrow     bool
-	sellers    map[string]*seller
-	buyers     map[string]int64
-	fees       int64
-	nextTxn    int64
-	txns       []*Transaction
-	byTxn      map[string]*Transaction
-	deliveries []Delivery
-	changed    chan struct{} // closed and replaced whenever a delivery ends
+	mu        sync.Mutex
+	escrow    bool
+	sellers   map[string]*seller
+	buyers    map[string]int64
+	fees      int64
+	nextTxn   int64
+	txns      []*Transaction
+	byTxn     map[string]*Transaction
+	opened    map[string]*url.URL // item id → the buy link the browser opened last
+	redirects map[string]string   // item id → where the browser was sent last
 }
 
 type seller struct {
@@ -144,14 +150,14 @@ func NewServer(cfg Config) *Server {
 		cfg.FirstTransactionID = DefaultFirstTransactionID
 	}
 	s := &Server{
-		cfg:     cfg,
-		escrow:  cfg.Escrow,
-		sellers: make(map[string]*seller),
-		buyers:  make(map[string]int64),
-		nextTxn: cfg.FirstTransactionID,
-		byTxn:   make(map[string]*Transaction),
-		changed: make(chan struct{}),
-		notify:  cfg.NotifyClient,
+		cfg:       cfg,
+		escrow:    cfg.Escrow,
+		sellers:   make(map[string]*seller),
+		buyers:    make(map[string]int64),
+		nextTxn:   cfg.FirstTransactionID,
+		byTxn:     make(map[string]*Transaction),
+		opened:    make(map[string]*url.URL),
+		redirects: make(map[string]string),
 	}
 	for id, secret := range cfg.Sellers {
 		s.sellers[id] = &seller{secret: secret}
@@ -159,18 +165,17 @@ func NewServer(cfg Config) *Server {
 	for name, balance := range cfg.Buyers {
 		s.buyers[name] = balance
 	}
-	if s.notify == nil {
-		s.ownHTTP = http.DefaultTransport.(*http.Transport).Clone()
-		s.notify = &http.Client{Timeout: DefaultDeliveryTimeout, Transport: s.ownHTTP}
-	}
 	s.fake = fakeserver.New(fakeserver.Config{
 		Route:  route,
 		Handle: s.handle,
 		Fail: func(status int) response {
 			return textResponse(status, "Failure injected by entrecardtest.FailNext.")
 		},
-		Malformed: malformed,
-		MaxBody:   maxForm,
+		Malformed:    malformed,
+		MaxBody:      maxForm,
+		NotifyClient: cfg.NotifyClient,
+		// Entrecard's interval is an assumption: a fixed one.
+		Retry: fakeserver.Retry{MinWait: cfg.RetryInterval, MaxWait: cfg.RetryInterval, MaxAttempts: cfg.MaxDeliveryAttempts},
 	})
 	s.URL, s.Controls = s.fake.URL, s.fake.Controls
 	// The buyer's browser stops at every redirect: control methods return where it would go.
@@ -183,11 +188,7 @@ func NewServer(cfg Config) *Server {
 // Close stops the server: it ends slow answers, stops redeliveries (a result not yet
 // answered 200 stays undelivered) and waits for its goroutines. Calling it again does
 // nothing.
-func (s *Server) Close() {
-	if s.fake.Close() && s.ownHTTP != nil {
-		s.ownHTTP.CloseIdleConnections()
-	}
-}
+func (s *Server) Close() { s.fake.Close() }
 
 // AddSeller adds a seller, or changes the secret of a known one.
 func (s *Server) AddSeller(id, secret string) {
@@ -239,12 +240,6 @@ func (s *Server) SetEscrow(on bool) {
 	s.escrow = on
 }
 
-// notifyLocked wakes the callers waiting for a delivery to end. s.mu must be held.
-func (s *Server) notifyLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
-}
-
 // The types, values and options every paykit fake shares (internal/fakeserver), under the
 // same names in each fake.
 type (
@@ -254,6 +249,11 @@ type (
 	Fault = fakeserver.Fault
 	// FaultOption refines FailNext, DropNext and MalformedNext: see OnRoute and RetryAfter.
 	FaultOption = fakeserver.FaultOption
+	// Delivery is one result the server sent or tried to send to a notify URL, with its
+	// attempts; its PaymentID is the item id and its Event the result's status word.
+	Delivery = fakeserver.Delivery
+	// Attempt is one sending of a result.
+	Attempt = fakeserver.Attempt
 )
 
 // The faults.

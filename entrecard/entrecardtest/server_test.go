@@ -2,7 +2,6 @@ package entrecardtest_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,9 +10,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paykit/paykit/entrecard"
 	"github.com/paykit/paykit/entrecard/entrecardtest"
 )
+
+// item is the payment id of buy()'s links.
+const item = "item-1"
+
+// guard bounds the waits of these tests: it only turns a hang into a failure.
+const guard = 10 * time.Second
+
+func guardCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	t.Cleanup(cancel)
+	return ctx
+}
 
 // receiver is a notify endpoint that answers with status and counts what it got.
 type receiver struct {
@@ -53,9 +68,30 @@ func newFake(t *testing.T, cfg entrecardtest.Config) *entrecardtest.Server {
 
 func buy(notify string) entrecard.BuyRequest {
 	return entrecard.BuyRequest{
-		ItemID: "item-1", Description: "A thing, small", Quantity: 2, Cost: 40,
+		ItemID: item, Description: "A thing, small", Quantity: 2, Cost: 40,
 		NotifyURL: notify, SuccessURL: "https://shop.example/ok?o=1", CancelURL: "https://shop.example/no",
 	}
+}
+
+// open signs a link for r on s and opens it as the buyer's browser.
+func open(t *testing.T, s *entrecardtest.Server, r entrecard.BuyRequest) *entrecardtest.Page {
+	t.Helper()
+	page, err := s.Open(guardCtx(t), entrecardtest.SignedBuyURL(s.URL, entrecardtest.DefaultSellerID, entrecardtest.DefaultSecret, r))
+	require.NoError(t, err)
+	return page
+}
+
+// postForm posts a link's parameters to a page of s directly, as a browser would.
+func postForm(t *testing.T, s *entrecardtest.Server, rt, link, buyer string) int {
+	t.Helper()
+	u, err := url.Parse(link)
+	require.NoError(t, err)
+	form := u.Query()
+	form.Set("buyer", buyer)
+	resp, err := http.PostForm(s.URL+rt, form)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	return resp.StatusCode
 }
 
 func TestLinkChecks(t *testing.T) {
@@ -96,50 +132,105 @@ func TestLinkChecks(t *testing.T) {
 			t.Parallel()
 			page, err := s.Open(context.Background(), tt.link)
 			if tt.status == 0 {
-				if err != nil {
-					t.Fatalf("Open: %v", err)
-				}
-				if page.SellerID != entrecardtest.DefaultSellerID || page.Total != int64(page.Quantity)*page.Cost || page.NotifyURL != "https://shop.example/n" {
-					t.Errorf("page = %+v", page)
-				}
+				require.NoError(t, err)
+				assert.Equal(t, entrecardtest.DefaultSellerID, page.SellerID)
+				assert.Equal(t, int64(page.Quantity)*page.Cost, page.Total)
+				assert.Equal(t, "https://shop.example/n", page.NotifyURL)
 				return
 			}
 			var se *entrecardtest.StatusError
-			if !errors.As(err, &se) || se.StatusCode != tt.status {
-				t.Fatalf("Open = %v, want status %d", err, tt.status)
-			}
-			if _, err := s.Confirm(context.Background(), tt.link, entrecardtest.DefaultBuyer); !errors.As(err, &se) || se.StatusCode != tt.status {
-				t.Fatalf("Confirm = %v, want status %d", err, tt.status)
-			}
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, tt.status, se.StatusCode)
+			// The confirm page checks the link again: a browser cannot skip the check.
+			assert.Equal(t, tt.status, postForm(t, s, entrecardtest.RouteConfirm, tt.link, entrecardtest.DefaultBuyer))
 		})
 	}
-	if n := len(s.Transactions()); n != 0 {
-		t.Errorf("%d transactions from links that were only opened or refused", n)
+	t.Cleanup(func() {
+		assert.Empty(t, s.Transactions(), "links that were only opened or refused made transactions")
+	})
+}
+
+// Controls act on a payment whose buy link the browser opened; before that the fake does
+// not know it.
+func TestControlsNeedTheLinkOpened(t *testing.T) {
+	t.Parallel()
+	s := newFake(t, entrecardtest.Config{})
+	ctx := guardCtx(t)
+	for name, err := range map[string]error{
+		"Confirm": s.Confirm(ctx, item, entrecardtest.DefaultBuyer),
+		"Cancel":  s.Cancel(ctx, item, ""),
+		"Leave":   s.Leave(ctx, item),
+	} {
+		require.ErrorIs(t, err, entrecardtest.ErrUnknownPayment, name)
+		assert.Contains(t, err.Error(), item, name)
+	}
+	_, err := s.Pay(item)
+	require.ErrorIs(t, err, entrecardtest.ErrUnknownPayment)
+	require.ErrorIs(t, s.WaitDelivered(ctx, item), entrecardtest.ErrNoNotifyURL, "no link opened: no notify URL known")
+	_, err = s.Redeliver(ctx, item)
+	require.ErrorIs(t, err, entrecardtest.ErrUnknownPayment)
+	_, ok := s.Redirect(item)
+	assert.False(t, ok)
+	_, ok = s.Transaction(item)
+	assert.False(t, ok)
+	assert.Empty(t, s.CallLog(), "nothing was sent to the pages")
+}
+
+func TestPay(t *testing.T) {
+	t.Parallel()
+	rcv := newReceiver(t, 200)
+	s := newFake(t, entrecardtest.Config{Buyers: map[string]int64{entrecardtest.DefaultBuyer: 100}})
+	ctx := guardCtx(t)
+	open(t, s, buy(rcv.URL))
+
+	txn, err := s.Pay(item)
+	require.NoError(t, err)
+	assert.Equal(t, "100001", txn)
+	require.NoError(t, s.WaitDelivered(ctx, item))
+	tx, ok := s.Transaction(item)
+	require.True(t, ok)
+	assert.Equal(t, entrecard.StatusComplete, tx.Status)
+	assert.Equal(t, entrecardtest.DefaultBuyer, tx.Buyer)
+	back, ok := s.Redirect(item)
+	require.True(t, ok)
+	assert.True(t, strings.HasPrefix(back, "https://shop.example/ok?o=1&seller_id=1001&id=item-1&total=80&transaction_id=100001&status=complete&signature="), back)
+	assert.Equal(t, int64(20), s.Balance(entrecardtest.DefaultBuyer))
+
+	// Too few credits left: a failed transaction, whose id comes with the error.
+	txn, err = s.Pay(item)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "failed")
+	assert.Equal(t, "100002", txn)
+	tx, _ = s.Transaction(item)
+	assert.Equal(t, entrecard.Status("failed"), tx.Status, "Transaction is the latest of the payment")
+	back, _ = s.Redirect(item)
+	assert.True(t, strings.HasPrefix(back, "https://shop.example/no?seller_id="), back)
+	require.NoError(t, s.WaitDelivered(ctx, item), "both results were answered 200")
+
+	ds := s.Deliveries()
+	require.Len(t, ds, 2)
+	assert.Equal(t, []string{"complete", "failed"}, []string{ds[0].Event, ds[1].Event})
+	for _, d := range ds {
+		assert.Equal(t, item, d.PaymentID)
+		assert.Equal(t, http.MethodGet, d.Method)
+		assert.True(t, d.Delivered)
 	}
 }
 
 func TestResultQueryAgreesWithTheSDK(t *testing.T) {
 	t.Parallel()
 	c, err := entrecard.New(entrecard.Config{SellerID: "1001", Secret: "s3cr3t"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, r := range []entrecard.Result{
 		{SellerID: "1001", ID: "order-42", Total: 100, TransactionID: "100001", Status: entrecard.StatusComplete},
 		{SellerID: "1001", ID: "a_b-c", Total: 0, TransactionID: "1", Status: entrecard.StatusCancelled},
 	} {
-		if got, want := entrecardtest.ResultQuery("s3cr3t", r), c.ResultQuery(r); got != want {
-			t.Errorf("ResultQuery = %s, the SDK's %s", got, want)
-		}
+		assert.Equal(t, c.ResultQuery(r), entrecardtest.ResultQuery("s3cr3t", r))
 	}
 	// And a link the fake signs is the link the SDK builds.
 	link, err := c.BuyURL(buy("https://shop.example/n?x=1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := entrecardtest.SignedBuyURL(entrecard.DefaultBaseURL, "1001", "s3cr3t", buy("https://shop.example/n?x=1")); got != link {
-		t.Errorf("SignedBuyURL = %s, the SDK's %s", got, link)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, link, entrecardtest.SignedBuyURL(entrecard.DefaultBaseURL, "1001", "s3cr3t", buy("https://shop.example/n?x=1")))
 }
 
 func TestResultIsAppended(t *testing.T) {
@@ -157,19 +248,15 @@ func TestResultIsAppended(t *testing.T) {
 			t.Parallel()
 			rcv := newReceiver(t, 200)
 			s := newFake(t, entrecardtest.Config{})
-			back, err := s.Confirm(context.Background(), entrecardtest.SignedBuyURL(s.URL, entrecardtest.DefaultSellerID, entrecardtest.DefaultSecret, buy(rcv.URL+tt.notify)), entrecardtest.DefaultBuyer)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !strings.HasPrefix(back, "https://shop.example/ok?o=1&seller_id=1001&id=item-1&total=80&transaction_id=100001&status=complete&signature=") {
-				t.Errorf("redirect %s", back)
-			}
-			if err := s.WaitDelivered(context.Background(), "100001"); err != nil {
-				t.Fatal(err)
-			}
-			if got := rcv.last.Load().(string); !strings.HasPrefix(got, tt.wantPrefix) || !strings.Contains(got, "&status=complete&signature=") {
-				t.Errorf("notify got %q, want prefix %q", got, tt.wantPrefix)
-			}
+			ctx := guardCtx(t)
+			open(t, s, buy(rcv.URL+tt.notify))
+			require.NoError(t, s.Confirm(ctx, item, entrecardtest.DefaultBuyer))
+			back, _ := s.Redirect(item)
+			assert.True(t, strings.HasPrefix(back, "https://shop.example/ok?o=1&seller_id=1001&id=item-1&total=80&transaction_id=100001&status=complete&signature="), back)
+			require.NoError(t, s.WaitDelivered(ctx, item))
+			got := rcv.last.Load().(string)
+			assert.True(t, strings.HasPrefix(got, tt.wantPrefix), "notify got %q, want prefix %q", got, tt.wantPrefix)
+			assert.Contains(t, got, "&status=complete&signature=")
 		})
 	}
 }
@@ -178,56 +265,68 @@ func TestPostNotify(t *testing.T) {
 	t.Parallel()
 	rcv := newReceiver(t, 200)
 	s := newFake(t, entrecardtest.Config{NotifyMethod: http.MethodPost})
-	if _, err := s.Confirm(context.Background(), entrecardtest.SignedBuyURL(s.URL, entrecardtest.DefaultSellerID, entrecardtest.DefaultSecret, buy(rcv.URL+"/n?shop=1")), entrecardtest.DefaultBuyer); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.WaitDelivered(context.Background(), "100001"); err != nil {
-		t.Fatal(err)
-	}
+	ctx := guardCtx(t)
+	open(t, s, buy(rcv.URL+"/n?shop=1"))
+	require.NoError(t, s.Confirm(ctx, item, entrecardtest.DefaultBuyer))
+	require.NoError(t, s.WaitDelivered(ctx, item))
 	got := rcv.last.Load().(string)
-	if !strings.HasPrefix(got, "POST shop=1 | ") || !strings.Contains(got, "transaction_id=100001") {
-		t.Errorf("notify got %q, want the URL as it is and the result as a form", got)
-	}
+	assert.True(t, strings.HasPrefix(got, "POST shop=1 | "), "the URL as it is: %q", got)
+	assert.Contains(t, got, "transaction_id=100001", "the result as a form")
+	d := s.Deliveries()[0]
+	assert.Equal(t, http.MethodPost, d.Method)
+	assert.Equal(t, "application/x-www-form-urlencoded", d.Header.Get("Content-Type"))
+}
+
+func TestRedeliver(t *testing.T) {
+	t.Parallel()
+	rcv := newReceiver(t, 200)
+	s := newFake(t, entrecardtest.Config{})
+	ctx := guardCtx(t)
+	open(t, s, buy(rcv.URL+"/n"))
+	_, err := s.Pay(item)
+	require.NoError(t, err)
+	require.NoError(t, s.WaitDelivered(ctx, item))
+	first := rcv.last.Load().(string)
+
+	rcv.status.Store(http.StatusTeapot)
+	code, err := s.Redeliver(ctx, item)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusTeapot, code)
+	assert.Equal(t, first, rcv.last.Load().(string), "the same result again")
+	assert.Equal(t, int32(2), rcv.got.Load())
+	require.NoError(t, s.WaitDelivered(ctx, item), "a replay does not make the payment undelivered")
 }
 
 func TestDeliveriesAreBoundedAndStopOnClose(t *testing.T) {
 	t.Parallel()
 	rcv := newReceiver(t, 503)
 	s := newFake(t, entrecardtest.Config{MaxDeliveryAttempts: 4})
-	ctx := context.Background()
-	link := entrecardtest.SignedBuyURL(s.URL, entrecardtest.DefaultSellerID, entrecardtest.DefaultSecret, buy(rcv.URL))
-	if _, err := s.Confirm(ctx, link, entrecardtest.DefaultBuyer); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.WaitDelivered(ctx, "100001"); !errors.Is(err, entrecardtest.ErrGaveUp) {
-		t.Fatalf("WaitDelivered = %v, want ErrGaveUp", err)
-	}
-	if got := rcv.got.Load(); got != 4 {
-		t.Errorf("%d deliveries, want 4", got)
-	}
-	tx, _ := s.Transaction("100001")
-	if tx.Delivery != entrecardtest.GaveUp || tx.Attempts != 4 || tx.Status != entrecard.StatusComplete {
-		t.Errorf("transaction = %+v", tx)
-	}
+	ctx := guardCtx(t)
+	open(t, s, buy(rcv.URL))
+	require.NoError(t, s.Confirm(ctx, item, entrecardtest.DefaultBuyer))
+	require.ErrorIs(t, s.WaitDelivered(ctx, item), entrecardtest.ErrGaveUp)
+	assert.Equal(t, int32(4), rcv.got.Load())
+	d := s.Deliveries()[0]
+	assert.Len(t, d.Attempts, 4)
+	assert.False(t, d.Delivered)
+	tx, _ := s.Transaction(item)
+	assert.Equal(t, entrecard.StatusComplete, tx.Status, "the purchase stands whatever its result's delivery")
 
 	// A slow retry loop is stopped by Close.
 	slow := entrecardtest.NewServer(entrecardtest.Config{RetryInterval: time.Hour})
-	if _, err := slow.Confirm(ctx, entrecardtest.SignedBuyURL(slow.URL, entrecardtest.DefaultSellerID, entrecardtest.DefaultSecret, buy(rcv.URL)), entrecardtest.DefaultBuyer); err != nil {
-		t.Fatal(err)
-	}
+	open(t, slow, buy(rcv.URL))
+	require.NoError(t, slow.Confirm(ctx, item, entrecardtest.DefaultBuyer))
 	done := make(chan struct{})
 	go func() { slow.Close(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(guard):
 		t.Fatal("Close did not stop the retry loop")
 	}
-	if err := slow.WaitDelivered(ctx, "100001"); !errors.Is(err, entrecardtest.ErrGaveUp) && !errors.Is(err, entrecardtest.ErrClosed) {
-		t.Errorf("WaitDelivered after Close = %v", err)
-	}
-	if _, err := slow.Confirm(ctx, entrecardtest.SignedBuyURL(slow.URL, entrecardtest.DefaultSellerID, entrecardtest.DefaultSecret, buy(rcv.URL)), entrecardtest.DefaultBuyer); !errors.Is(err, entrecardtest.ErrClosed) {
-		t.Errorf("Confirm after Close = %v, want ErrClosed", err)
-	}
+	require.ErrorIs(t, slow.WaitDelivered(ctx, item), entrecardtest.ErrClosed)
+	require.ErrorIs(t, slow.Confirm(ctx, item, entrecardtest.DefaultBuyer), entrecardtest.ErrClosed)
+	_, err := slow.Open(ctx, entrecardtest.SignedBuyURL(slow.URL, entrecardtest.DefaultSellerID, entrecardtest.DefaultSecret, buy(rcv.URL)))
+	require.ErrorIs(t, err, entrecardtest.ErrClosed)
 	slow.Close() // twice is fine
 }
 
@@ -235,15 +334,13 @@ func TestBuyers(t *testing.T) {
 	t.Parallel()
 	rcv := newReceiver(t, 200)
 	s := newFake(t, entrecardtest.Config{Buyers: map[string]int64{"bob": 100}})
-	ctx := context.Background()
-	link := entrecardtest.SignedBuyURL(s.URL, entrecardtest.DefaultSellerID, entrecardtest.DefaultSecret, buy(rcv.URL)) // 2 × 40
+	ctx := guardCtx(t)
+	open(t, s, buy(rcv.URL)) // 2 × 40
 	var se *entrecardtest.StatusError
-	if _, err := s.Confirm(ctx, link, "mallory"); !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized {
-		t.Errorf("an unknown buyer: %v, want 401", err)
-	}
-	if _, err := s.Confirm(ctx, link, ""); !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized {
-		t.Errorf("no buyer: %v, want 401", err)
-	}
+	require.ErrorAs(t, s.Confirm(ctx, item, "mallory"), &se, "an unknown buyer")
+	assert.Equal(t, http.StatusUnauthorized, se.StatusCode)
+	require.ErrorAs(t, s.Confirm(ctx, item, ""), &se, "no buyer")
+	assert.Equal(t, http.StatusUnauthorized, se.StatusCode)
 	for i, want := range []struct {
 		status         entrecard.Status
 		balance, kept  int64
@@ -252,92 +349,88 @@ func TestBuyers(t *testing.T) {
 		{entrecard.StatusComplete, 20, 70, "https://shop.example/ok?o=1&"},
 		{entrecard.StatusFailed, 20, 70, "https://shop.example/no?"},
 	} {
-		back, err := s.Confirm(ctx, link, "bob")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(back, want.wantRedirectTo) || !strings.Contains(back, "&status="+string(want.status)+"&") {
-			t.Errorf("purchase %d: redirect %s", i, back)
-		}
-		if s.Balance("bob") != want.balance || s.SellerBalance(entrecardtest.DefaultSellerID) != want.kept || s.Fees() != 10 {
-			t.Errorf("purchase %d: bob %d, seller %d, fees %d", i, s.Balance("bob"), s.SellerBalance(entrecardtest.DefaultSellerID), s.Fees())
-		}
+		require.NoError(t, s.Confirm(ctx, item, "bob"))
+		back, _ := s.Redirect(item)
+		assert.True(t, strings.HasPrefix(back, want.wantRedirectTo), "purchase %d: redirect %s", i, back)
+		assert.Contains(t, back, "&status="+string(want.status)+"&", "purchase %d", i)
+		assert.Equal(t, want.balance, s.Balance("bob"), "purchase %d", i)
+		assert.Equal(t, want.kept, s.SellerBalance(entrecardtest.DefaultSellerID), "purchase %d", i)
+		assert.Equal(t, int64(10), s.Fees(), "purchase %d", i)
 	}
 	s.AddBuyer("bob", 80)
 	s.SetEscrow(true)
-	back, err := s.Confirm(ctx, link, "bob")
-	if err != nil || !strings.Contains(back, "&status=escrow&") || s.Balance("bob") != 0 {
-		t.Errorf("escrow purchase: %s, %v, bob has %d", back, err, s.Balance("bob"))
-	}
-	if _, err := s.Cancel(ctx, link, "mallory"); !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized {
-		t.Errorf("a cancel by an unknown buyer: %v, want 401", err)
-	}
-	back, err = s.Cancel(ctx, link, "")
-	if err != nil || !strings.HasPrefix(back, "https://shop.example/no?seller_id=") || !strings.Contains(back, "&status=cancelled&") {
-		t.Errorf("cancel: %s, %v", back, err)
-	}
+	require.NoError(t, s.Confirm(ctx, item, "bob"))
+	back, _ := s.Redirect(item)
+	assert.Contains(t, back, "&status=escrow&")
+	assert.Zero(t, s.Balance("bob"))
+	require.ErrorAs(t, s.Cancel(ctx, item, "mallory"), &se, "a cancel by an unknown buyer")
+	assert.Equal(t, http.StatusUnauthorized, se.StatusCode)
+	require.NoError(t, s.Cancel(ctx, item, ""))
+	back, _ = s.Redirect(item)
+	assert.True(t, strings.HasPrefix(back, "https://shop.example/no?seller_id="), back)
+	assert.Contains(t, back, "&status=cancelled&")
 	txns := s.Transactions()
-	if len(txns) != 4 || txns[0].ID != "100001" || txns[3].ID != "100004" || txns[3].Buyer != "" {
-		t.Errorf("transactions %+v", txns)
-	}
+	require.Len(t, txns, 4)
+	assert.Equal(t, "100001", txns[0].ID)
+	assert.Equal(t, "100004", txns[3].ID)
+	assert.Empty(t, txns[3].Buyer)
+	last, _ := s.Transaction(item)
+	assert.Equal(t, txns[3], last)
 }
 
 func TestFaultsAndCalls(t *testing.T) {
 	t.Parallel()
 	rcv := newReceiver(t, 200)
 	s := newFake(t, entrecardtest.Config{})
-	ctx := context.Background()
+	ctx := guardCtx(t)
 	link := entrecardtest.SignedBuyURL(s.URL, entrecardtest.DefaultSellerID, entrecardtest.DefaultSecret, buy(rcv.URL))
 
 	// A fault limited to confirms leaves pages alone.
 	s.FailNext(1, 502, entrecardtest.OnRoute(http.MethodPost, entrecardtest.RouteConfirm))
-	if _, err := s.Open(ctx, link); err != nil {
-		t.Fatalf("Open hit a confirm-only fault: %v", err)
-	}
+	_, err := s.Open(ctx, link)
+	require.NoError(t, err, "Open hit a confirm-only fault")
 	var se *entrecardtest.StatusError
-	if _, err := s.Confirm(ctx, link, entrecardtest.DefaultBuyer); !errors.As(err, &se) || se.StatusCode != 502 {
-		t.Fatalf("Confirm = %v, want 502", err)
-	}
+	require.ErrorAs(t, s.Confirm(ctx, item, entrecardtest.DefaultBuyer), &se)
+	assert.Equal(t, 502, se.StatusCode)
+	_, ok := s.Redirect(item)
+	assert.False(t, ok, "a failed page redirects nowhere")
 	// A status that is not one is a 500; ClearFaults forgets queued faults.
 	s.FailNext(1, 7)
-	if _, err := s.Open(ctx, link); !errors.As(err, &se) || se.StatusCode != 500 {
-		t.Fatalf("Open = %v, want 500", err)
-	}
+	_, err = s.Open(ctx, link)
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 500, se.StatusCode)
 	s.FailNext(5, 503)
 	s.ClearFaults()
 	s.MalformedNext(1, entrecardtest.OnRoute(http.MethodGet, entrecardtest.RouteBuy))
-	if _, err := s.Open(ctx, link); !errors.Is(err, entrecardtest.ErrMalformed) {
-		t.Fatalf("Open of a malformed page = %v", err)
-	}
-	if _, err := s.Open(ctx, link); err != nil {
-		t.Fatalf("Open after the faults: %v", err)
-	}
-	calls := s.CallLog()
+	_, err = s.Open(ctx, link)
+	require.ErrorIs(t, err, entrecardtest.ErrMalformed)
+	_, err = s.Open(ctx, link)
+	require.NoError(t, err, "Open after the faults")
 	var faults []entrecardtest.Fault
-	for _, c := range calls {
+	for _, c := range s.CallLog() {
 		faults = append(faults, c.Fault)
 	}
-	want := []entrecardtest.Fault{"", entrecardtest.FaultFail, entrecardtest.FaultFail, entrecardtest.FaultMalformed, ""}
-	if len(faults) != len(want) {
-		t.Fatalf("faults %v, want %v", faults, want)
-	}
-	for i := range want {
-		if faults[i] != want[i] {
-			t.Fatalf("faults %v, want %v", faults, want)
-		}
-	}
-	if s.Calls(http.MethodGet, entrecardtest.RouteBuy) != 4 || s.Calls("", entrecardtest.RouteConfirm) != 1 {
-		t.Errorf("calls %+v", calls)
-	}
-	if len(s.Transactions()) != 0 {
-		t.Error("a failed confirm made a transaction")
-	}
+	assert.Equal(t, []entrecardtest.Fault{"", entrecardtest.FaultFail, entrecardtest.FaultFail, entrecardtest.FaultMalformed, ""}, faults)
+	assert.Equal(t, 4, s.Calls(http.MethodGet, entrecardtest.RouteBuy))
+	assert.Equal(t, 1, s.Calls("", entrecardtest.RouteConfirm))
+	assert.Empty(t, s.Transactions(), "a failed confirm made a transaction")
+
+	// A dropped confirm was processed: the purchase happened, its result goes out, but the
+	// browser never saw the redirect.
+	s.DropNext(1, entrecardtest.OnRoute(http.MethodPost, entrecardtest.RouteConfirm))
+	require.Error(t, s.Confirm(ctx, item, entrecardtest.DefaultBuyer))
+	_, ok = s.Redirect(item)
+	assert.False(t, ok)
+	require.NoError(t, s.WaitDelivered(ctx, item))
+	tx, ok := s.Transaction(item)
+	require.True(t, ok)
+	assert.Equal(t, entrecard.StatusComplete, tx.Status)
 }
 
 func TestRoutingAndOwnLinks(t *testing.T) {
 	t.Parallel()
 	s := newFake(t, entrecardtest.Config{})
-	ctx := context.Background()
+	ctx := guardCtx(t)
 	for _, tt := range []struct {
 		method, path string
 		status       int
@@ -349,41 +442,57 @@ func TestRoutingAndOwnLinks(t *testing.T) {
 	} {
 		req, _ := http.NewRequestWithContext(ctx, tt.method, s.URL+tt.path, nil)
 		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		_ = resp.Body.Close()
-		if resp.StatusCode != tt.status {
-			t.Errorf("%s %s = %d, want %d", tt.method, tt.path, resp.StatusCode, tt.status)
-		}
+		assert.Equal(t, tt.status, resp.StatusCode, "%s %s", tt.method, tt.path)
 	}
 	other := entrecardtest.SignedBuyURL("http://entrecard.com/uapi/1", entrecardtest.DefaultSellerID, entrecardtest.DefaultSecret, buy("https://shop.example/n"))
-	if _, err := s.Confirm(ctx, other, entrecardtest.DefaultBuyer); !errors.Is(err, entrecardtest.ErrNotThisServer) {
-		t.Errorf("Confirm of the real site's link = %v, want ErrNotThisServer", err)
-	}
-	if _, err := s.Redeliver(ctx, "1"); !errors.Is(err, entrecardtest.ErrUnknownTransaction) {
-		t.Errorf("Redeliver of an unknown transaction = %v", err)
-	}
-	if err := s.WaitDelivered(ctx, "1"); !errors.Is(err, entrecardtest.ErrUnknownTransaction) {
-		t.Errorf("WaitDelivered of an unknown transaction = %v", err)
-	}
-	if _, err := url.Parse(s.URL); err != nil || strings.HasSuffix(s.URL, "/") {
-		t.Errorf("URL %q", s.URL)
-	}
+	_, err := s.Open(ctx, other)
+	require.ErrorIs(t, err, entrecardtest.ErrNotThisServer, "Open of the real site's link")
+	u, err := url.Parse(s.URL)
+	require.NoError(t, err)
+	assert.False(t, strings.HasSuffix(s.URL, "/"))
+	assert.Equal(t, "http", u.Scheme)
 }
 
 func TestLeave(t *testing.T) {
 	t.Parallel()
 	rcv := newReceiver(t, 200)
 	s := newFake(t, entrecardtest.Config{})
-	back, err := s.Leave(context.Background(), entrecardtest.SignedBuyURL(s.URL, entrecardtest.DefaultSellerID, entrecardtest.DefaultSecret, buy(rcv.URL)))
-	if err != nil || back != "https://shop.example/no" {
-		t.Fatalf("Leave = %s, %v", back, err)
-	}
-	if err := s.WaitIdle(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if rcv.got.Load() != 0 || len(s.Transactions()) != 0 {
-		t.Error("leaving notified the seller")
-	}
+	ctx := guardCtx(t)
+	open(t, s, buy(rcv.URL))
+	require.NoError(t, s.Leave(ctx, item))
+	back, ok := s.Redirect(item)
+	require.True(t, ok)
+	assert.Equal(t, "https://shop.example/no", back)
+	assert.Empty(t, s.Transactions())
+	assert.Empty(t, s.Deliveries(), "leaving notified the seller")
+	// The link is still open: the buyer may come back and pay.
+	_, err := s.Pay(item)
+	require.NoError(t, err)
+	require.NoError(t, s.WaitDelivered(ctx, item))
+	assert.Equal(t, int32(1), rcv.got.Load())
+}
+
+// The latest link opened for a payment id is the one its controls use.
+func TestReopenedLink(t *testing.T) {
+	t.Parallel()
+	rcv := newReceiver(t, 200)
+	s := newFake(t, entrecardtest.Config{})
+	ctx := guardCtx(t)
+	open(t, s, buy(rcv.URL+"/first"))
+	second := buy(rcv.URL + "/second")
+	second.Quantity = 1
+	open(t, s, second)
+	require.NoError(t, s.Confirm(ctx, item, entrecardtest.DefaultBuyer))
+	require.NoError(t, s.WaitDelivered(ctx, item))
+	tx, _ := s.Transaction(item)
+	assert.Equal(t, int64(40), tx.Total)
+	assert.True(t, strings.HasPrefix(s.Deliveries()[0].URL, rcv.URL+"/second?"), s.Deliveries()[0].URL)
+}
+
+func TestStatusError(t *testing.T) {
+	t.Parallel()
+	err := &entrecardtest.StatusError{StatusCode: 403, Message: "The link's signature does not match."}
+	assert.Equal(t, "entrecardtest: 403 Forbidden: The link's signature does not match.", err.Error())
 }

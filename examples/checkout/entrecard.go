@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
-	"net/url"
 
 	"github.com/paykit/paykit"
 	"github.com/paykit/paykit/entrecard"
@@ -66,10 +65,10 @@ func runEntrecard(ctx context.Context, out io.Writer) error {
 	}
 	say("the buyer sees: %q, %d × %d credits = %d, seller %s", page.Description, page.Quantity, page.Cost, page.Total, page.SellerID)
 
-	back, err := fake.Confirm(ctx, pay.Action.URL, buyer)
-	if err != nil {
+	if err := fake.Confirm(ctx, pay.ID, buyer); err != nil {
 		return err
 	}
+	back, _ := fake.Redirect(pay.ID)
 	say("the buyer confirmed and is redirected to %s", back)
 
 	var n *paykit.Notification
@@ -85,15 +84,10 @@ func runEntrecard(ctx context.Context, out io.Writer) error {
 		buyer, fake.Balance(buyer), fake.SellerBalance(entrecardtest.DefaultSellerID), fake.Fees())
 
 	// A replayed result is acknowledged without running the function again.
-	u, err := url.Parse(back)
-	if err != nil {
+	if err := fake.WaitDelivered(ctx, pay.ID); err != nil {
 		return err
 	}
-	txn := u.Query().Get("transaction_id")
-	if err := fake.WaitDelivered(ctx, txn); err != nil {
-		return err
-	}
-	code, err := fake.Redeliver(ctx, txn)
+	code, err := fake.Redeliver(ctx, pay.ID)
 	if err != nil {
 		return err
 	}
