@@ -30,8 +30,8 @@ type shop struct {
 
 func setup(t *testing.T, cfg entrecardtest.Config) *shop {
 	t.Helper()
-	if cfg.RetryInterval == 0 {
-		cfg.RetryInterval = 5 * time.Millisecond
+	if cfg.RetryMinWait == 0 {
+		cfg.RetryMinWait = 5 * time.Millisecond
 	}
 	s := &shop{fake: entrecardtest.NewServer(cfg)}
 	t.Cleanup(s.fake.Close)
@@ -322,7 +322,7 @@ func TestFlowRetriesUntil200AndReplaysRunOnce(t *testing.T) {
 func TestFlowAmountMismatch(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := setup(t, entrecardtest.Config{MaxDeliveryAttempts: 3, RetryInterval: time.Millisecond})
+	s := setup(t, entrecardtest.Config{MaxDeliveryAttempts: 3, RetryMinWait: time.Millisecond})
 	if _, err := s.client.CreatePayment(ctx, s.request("order-4", 2, 10)); err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +364,7 @@ func TestFlowAmountMismatch(t *testing.T) {
 func TestFlowAnotherSellersResult(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := setup(t, entrecardtest.Config{MaxDeliveryAttempts: 2, RetryInterval: time.Millisecond})
+	s := setup(t, entrecardtest.Config{MaxDeliveryAttempts: 2, RetryMinWait: time.Millisecond})
 	s.fake.AddSeller("2002", "other-secret")
 	other, err := entrecard.New(entrecard.Config{SellerID: "2002", Secret: "other-secret", BaseURL: s.fake.URL})
 	if err != nil {

@@ -60,8 +60,9 @@
 //     tests against it compare two implementations.
 //   - Results are appended with '?', or with '&' when the URL has a query already. They are
 //     sent as GETs unless Config.NotifyMethod is POST (then as a form body).
-//   - Redeliveries wait Config.RetryInterval (a fixed interval) between attempts, at most
-//     Config.MaxDeliveryAttempts of them; Close stops them. A redirect is not followed.
+//   - Redeliveries wait a fixed interval between attempts (Config.RetryMinWait; a
+//     RetryMaxWait above it makes the waits grow), at most Config.MaxDeliveryAttempts of
+//     them; Close stops them. A redirect is not followed.
 //   - The fee is rounded up to a whole credit, as entrecard.Fee does.
 //   - A confirm needs a known buyer (401 otherwise); page errors are plain text.
 //

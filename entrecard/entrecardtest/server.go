@@ -19,7 +19,7 @@ const (
 	DefaultBuyer        = "buyer"                       // the buyer NewServer knows unless Config.Buyers is set
 	DefaultBuyerBalance = 10000                         // DefaultBuyer's credits
 
-	DefaultRetryInterval       = 20 * time.Millisecond           // wait between deliveries of one result
+	DefaultRetryMinWait        = 20 * time.Millisecond           // wait between deliveries of one result
 	DefaultMaxDeliveryAttempts = 50                              // deliveries of one result before giving up
 	DefaultDeliveryTimeout     = fakeserver.DefaultNotifyTimeout // bound of one delivery
 	DefaultFirstTransactionID  = 100001                          // transaction_id of the first transaction
@@ -79,8 +79,11 @@ type Config struct {
 	// the result appended to the URL, or http.MethodPost, with the result as a form body and
 	// the URL as it is.
 	NotifyMethod string
-	// RetryInterval is the wait between deliveries of one result; DefaultRetryInterval.
-	RetryInterval time.Duration
+	// Redelivery of a result: the first retry waits RetryMinWait (DefaultRetryMinWait), each
+	// later one twice as long as the one before, at most RetryMaxWait. RetryMaxWait
+	// defaults to RetryMinWait: a fixed interval, as Entrecard's is assumed to be.
+	RetryMinWait time.Duration
+	RetryMaxWait time.Duration
 	// MaxDeliveryAttempts bounds the deliveries of one result; DefaultMaxDeliveryAttempts.
 	MaxDeliveryAttempts int
 	// NotifyClient sends results; nil: a client of the server's own with
@@ -140,8 +143,11 @@ func NewServer(cfg Config) *Server {
 	if cfg.NotifyMethod == "" {
 		cfg.NotifyMethod = http.MethodGet
 	}
-	if cfg.RetryInterval <= 0 {
-		cfg.RetryInterval = DefaultRetryInterval
+	if cfg.RetryMinWait <= 0 {
+		cfg.RetryMinWait = DefaultRetryMinWait
+	}
+	if cfg.RetryMaxWait <= 0 {
+		cfg.RetryMaxWait = cfg.RetryMinWait
 	}
 	if cfg.MaxDeliveryAttempts <= 0 {
 		cfg.MaxDeliveryAttempts = DefaultMaxDeliveryAttempts
@@ -174,8 +180,7 @@ func NewServer(cfg Config) *Server {
 		Malformed:    malformed,
 		MaxBody:      maxForm,
 		NotifyClient: cfg.NotifyClient,
-		// Entrecard's interval is an assumption: a fixed one.
-		Retry: fakeserver.Retry{MinWait: cfg.RetryInterval, MaxWait: cfg.RetryInterval, MaxAttempts: cfg.MaxDeliveryAttempts},
+		Retry:        fakeserver.Retry{MinWait: cfg.RetryMinWait, MaxWait: cfg.RetryMaxWait, MaxAttempts: cfg.MaxDeliveryAttempts},
 	})
 	s.URL, s.Controls = s.fake.URL, s.fake.Controls
 	// The buyer's browser stops at every redirect: control methods return where it would go.

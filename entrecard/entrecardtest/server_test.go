@@ -58,8 +58,8 @@ func newReceiver(t *testing.T, status int) *receiver {
 
 func newFake(t *testing.T, cfg entrecardtest.Config) *entrecardtest.Server {
 	t.Helper()
-	if cfg.RetryInterval == 0 {
-		cfg.RetryInterval = time.Millisecond
+	if cfg.RetryMinWait == 0 {
+		cfg.RetryMinWait = time.Millisecond
 	}
 	s := entrecardtest.NewServer(cfg)
 	t.Cleanup(s.Close)
@@ -313,7 +313,7 @@ func TestDeliveriesAreBoundedAndStopOnClose(t *testing.T) {
 	assert.Equal(t, entrecard.StatusComplete, tx.Status, "the purchase stands whatever its result's delivery")
 
 	// A slow retry loop is stopped by Close.
-	slow := entrecardtest.NewServer(entrecardtest.Config{RetryInterval: time.Hour})
+	slow := entrecardtest.NewServer(entrecardtest.Config{RetryMinWait: time.Hour})
 	open(t, slow, buy(rcv.URL))
 	require.NoError(t, slow.Confirm(ctx, item, entrecardtest.DefaultBuyer))
 	done := make(chan struct{})

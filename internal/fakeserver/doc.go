@@ -73,18 +73,26 @@
 //     Advance) for expiry.
 //  4. Notifications: when a payment is created with a notify URL, call
 //     Server.SetPaymentNotifyURL(paymentID, url); when the provider would notify, call
-//     Server.Notify with the merchant's payment id, the provider's event word, and the
-//     method, headers and body the provider sends (signed as it signs). A provider with one
-//     portal-wide URL passes its Config's URL as Config.NotifyURL (and Server.SetNotifyURL
-//     to change it). Its Config has the retry settings (the real interval may be hours;
-//     make it settable, with a default of milliseconds) and NotifyClient.
+//     Server.Notify with the merchant's payment id, the provider's event word (what the
+//     SDK's ParseNotification puts in Notification.Event), and the method, headers and body
+//     the provider sends (signed as it signs, by the fake's own code, so that the SDK's
+//     tests compare two implementations). A provider with a portal-wide URL, or a fallback
+//     for payments created without one, passes its Config's URL as Config.NotifyURL (and
+//     Server.SetNotifyURL to change it): name it NotifyURL unless the provider has its own
+//     word (eCredits: WebhookURL). Its Config has the retry settings, RetryMinWait,
+//     RetryMaxWait and MaxDeliveryAttempts (the real interval may be hours, as Ecster's 2;
+//     make it settable, with a default of milliseconds), and a client for notifications.
 //  5. Control and inspection methods take the merchant's payment id, never a provider's id
-//     or a URL (only a method that plays the browser following a link takes the link).
-//     Controls that simulate the customer or the provider have the shape
-//     (ctx context.Context, paymentID string, …) error: Pay, and where the provider has
-//     them Cancel, Decline, Expire, Block. Inspection methods return a snapshot and a
-//     found flag. Control methods return ErrClosed after Close, and ErrUnknownPayment
-//     (wrapped, naming the id) for an id the fake does not know.
+//     or a URL (only a method that plays the browser following a link takes the link, as
+//     entrecardtest.Open does). The customer pays with Pay(paymentID string) (string,
+//     error), which returns the provider's id of what the payment made (eCredits: the
+//     transaction hash; Entrecard: the transaction_id); the provider's actions are
+//     Expire(paymentID string) error and, where the provider has them, Decline and Block
+//     with the same shape. A control that plays the buyer over the fake's own pages takes a
+//     ctx first (entrecardtest.Confirm(ctx, paymentID, buyer)), so that a test can give up
+//     during SetLatency; Pay stays without one, bounded by the server's life. Inspection
+//     methods return a snapshot and a found flag. Control methods return ErrClosed after
+//     Close, and ErrUnknownPayment (wrapped, naming the id) for an id the fake does not know.
 //  6. Close calls Server.Close. The package doc states what is faithful to the provider's
 //     document and what is assumed, and its Example is a whole merchant test: create the
 //     merchant's listener and mux first, then the fake (with the notify URL in its Config),
