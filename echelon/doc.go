@@ -1,0 +1,109 @@
+// Package echelon is paykit's client for EchelonPay, a payin and payout platform (also
+// white-labelled, e.g. as AOPay): customers pay the merchant by bank transfer to a virtual
+// account, at a branch or through an operator's page (payins), and the merchant sends money to
+// bank accounts (payouts). It follows the provider's document "General concepts"
+// (https://developers.echelonpay.com/api/general.html), the public payin and payout pages of
+// the same site, and paykit's design decisions where they are silent.
+//
+// The native API is one method per endpoint: NewToken (restricted tokens for browsers and
+// e-mails), PaymentOptions, CreatePayin, GetPayin, CreatePayout, GetPayout, Balances, and
+// PayoutWebhookHandler for payout callbacks. The Client is also a paykit.Provider:
+// CreatePayment starts a payin.
+//
+// # Authentication
+//
+// Every call carries a JWT ("Authorization: Bearer …") and "X-API-Version: 2" (EchelonPay
+// answers 404 without it). The client buys its own backend token with Config.MerchantCode and
+// Config.Secret at POST /auth-tokens, asking for exactly the operations it calls, as the
+// regular expressions EchelonPay matches against "METHOD /path":
+//
+//	POST /payins/!availablePaymentOptions   POST /payins/[^/]+   GET /payins/[^/]+
+//	POST /payouts/[^/]+   GET /payouts/[^/]+   GET /balances
+//
+// It lives 600 s; the client caches it and refreshes it min(60 s, a tenth of its lifetime)
+// before its exp claim; any number of concurrent calls share one fetch, and a 401 (a revoked
+// or expired token) causes one refresh and one retry. No goroutine runs in the background. A
+// call that no operation of its token allows is answered 403 (paykit.ErrUnauthorized) and is
+// not retried.
+//
+// NewToken mints restricted tokens for the merchant's front-end: by action (TokenPayinCreate,
+// TokenPayinInfo) for one payment id, or by operations, optionally limited to an amount. A
+// token limited to one payment is safe to hand to a browser; the Secret never is.
+//
+// # Amounts
+//
+// Amounts are paykit.Money in minor units. On the wire EchelonPay takes
+// {"amount": <JSON number in major units>, "currencyCode": "INR"}: the number is written
+// exactly from the integer (42.05 USD is 42.05, 5000 INR is 5000, never through float64), and
+// read back exactly. An answer whose amount differs from the one asked, or has non-zero
+// fraction digits beyond its currency's (42.051 USD), is paykit.ErrAmountMismatch.
+//
+// # Errors
+//
+// Every error is a *paykit.Error; test it with errors.Is against paykit's sentinels: 400
+// ErrInvalidRequest, 401 and 403 ErrUnauthorized, 404 ErrNotFound (also what EchelonPay
+// answers without the API version), 409 ErrConflict, 429 ErrRateLimited (after retries), 5xx
+// and network failures ErrUnavailable. EchelonPay's error bodies are not documented; paykit
+// reads {code, message} (and RFC 7807 problem documents) leniently into Error.Code and
+// Error.Message and keeps the raw body, redacted, in Error.Body. Invalid input (no method, a
+// non-positive amount, an unknown currency, an id starting with '!') is refused before
+// anything is sent. Every error of CreatePayment, CreatePayin and CreatePayout carries the id
+// in paykit.Error.PaymentID, also one paykit generated.
+//
+// # Retries
+//
+// GETs, token requests and 429s are retried (a 429 means EchelonPay did not process the
+// request). Creates are keyed by the merchant's id (idPayin, idPayout), so they are retried
+// too after an ambiguous failure (a timeout, a dropped connection, a 5xx): when EchelonPay
+// answers the repeat with 409, because the first attempt was accepted, the existing payin or
+// payout is fetched and returned — or paykit.ErrAmountMismatch when it is for another
+// amount. Backoff and limits come from paykit.WithRetry and WithTimeout.
+//
+// # Throttling
+//
+// EchelonPay processes at most 10 requests in any second and answers 429 to the others. By
+// default the client waits on a sliding-window limiter that lets at most 10 requests start in
+// any 1.04-second window (a 40 ms margin for the network's jitter), token requests included,
+// and still sustains 9.6 requests per second. A caller first gets its token (a fetch takes a
+// turn of its own), then waits for its turn, then sends at once, so that callers queued behind
+// a slow token fetch do not burst together when it lands. Every client of the same merchant
+// (BaseURL and MerchantCode) in one process shares that limiter. paykit.WithLimiter replaces
+// it, e.g. with a limiter shared by several replicas (redisstore.NewLimiter).
+//
+// # Webhooks
+//
+// EchelonPay's callbacks are anemic and unsigned: a POST to the callbackUrl naming the payin
+// (idPayin) or payout (idPayout) that changed, and nothing else to trust. ParseNotification
+// reads the id leniently; paykit.NewWebhookHandler then fetches the payin and calls the
+// merchant's function with the fetched state. A callback has no DedupKey, so the handler keys
+// it on the payin's id and fetched state: a redelivery of the same state runs the function
+// once, and a later change runs it again. PayoutWebhookHandler does the same for payouts, with
+// the same code. With Config.NotifySecret set, the SDK signs the callback URLs it sends
+// (paykit_id and paykit_sig added to the query, the merchant's own parameters kept), and a
+// callback without a valid signature is refused with 401 before anything is fetched, so a
+// forged flood cannot spend the merchant's 10 requests per second.
+//
+// # The unified interface
+//
+// With Config.PaymentMethod set, CreatePayment creates the payin directly (pending; ProviderID
+// is the idPayin; a redirect Action when EchelonPay answers a redirectUrl, else the transfer
+// details are on GetPayin's Payin). With it empty, CreatePayment creates nothing: its Action
+// is an ActionClientToken holding a PAYIN_CREATE token limited to the payment's id and amount,
+// for EchelonPay's payment web app, which creates the payin; until then GetPayment is
+// paykit.ErrNotFound. In both flows a repeated CreatePayment of an existing payin returns its
+// current state and never a new way to pay it. Capture, Refund and Cancel return errors
+// matching paykit.ErrUnsupported; Capabilities says Webhooks and Payouts.
+//
+// # Assumptions
+//
+// The document leaves much unsaid; FACTS.md marks these as ASSUMPTIONs, and paykit's
+// choices are: the production host (https://api.echelonpay.com); the body of POST
+// /payins/{id} (made by analogy with payouts and the GET answer); GET /payouts/{id} answering
+// the payin's envelope with idPayout; the answer of GET /balances ({"data": [{currencyCode,
+// amount}]}), asked with a literal comma between currencies; the statuses besides SUCCESS
+// (NEW, PENDING, PROCESSING pending; FAILED, REJECTED failed; CANCELLED; EXPIRED; any other
+// word is kept and maps to paykit.StatusUnknown); redirectUrl for methods paid on the
+// operator's page; the callback body ({"idPayin": …} or {"idPayout": …}); the time format
+// (RFC 3339, read leniently); and the error body. The echelontest fake implements the same
+// choices.
+package echelon

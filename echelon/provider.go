@@ -1,0 +1,178 @@
+package echelon
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/paykit/paykit"
+)
+
+// ProviderName is the name in Payment.Provider and Notification.Provider.
+const ProviderName = "echelon"
+
+var _ paykit.Provider = (*Client)(nil)
+
+// Name returns "echelon".
+func (c *Client) Name() string { return ProviderName }
+
+// Capabilities: EchelonPay takes payins, sends callbacks and makes payouts (through the native
+// API); it has no capture, refund or cancel.
+func (c *Client) Capabilities() paykit.Capabilities {
+	return paykit.Capabilities{Webhooks: true, Payouts: true}
+}
+
+// CreatePayment starts a payin for req.
+//
+// With Config.PaymentMethod set it creates the payin directly (CreatePayin with that method
+// and Config.PaymentOperator, req.NotifyURL as callbackUrl, req.ReturnURL as returnUrl): the
+// payment is pending, ProviderID is the idPayin, and Action is a redirect when EchelonPay
+// answers a redirectUrl; otherwise the customer pays by the transfer details GetPayin shows
+// (account and reference).
+//
+// With Config.PaymentMethod empty it makes no payin: it returns a pending payment whose
+// Action is an ActionClientToken holding a PAYIN_CREATE token limited to req.ID and
+// req.Amount, valid for DefaultTokenValidity (Payment.ExpiresAt), for EchelonPay's payment
+// web app, which lets the customer choose a method and creates the payin. Until then
+// GetPayment answers ErrNotFound. The web app sends the payin's callbacks where the web app
+// is told to; req.NotifyURL cannot travel in the token.
+//
+// Repeating CreatePayment with the id of a payin that exists returns its current state and
+// never a new way to pay it: a paid payin comes back succeeded with no Action, and no token
+// is minted for it. A payin with that id for another amount is paykit.ErrAmountMismatch.
+// Every error carries the payment id in paykit.Error.PaymentID.
+func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (*paykit.Payment, error) {
+	const op = "create payment"
+	if req.ID == "" {
+		req.ID = NewID()
+	}
+	p, err := c.createPayment(ctx, op, req)
+	if err != nil {
+		return nil, perr.WithPaymentID(err, op, req.ID)
+	}
+	return p, nil
+}
+
+func (c *Client) createPayment(ctx context.Context, op string, req paykit.PaymentRequest) (*paykit.Payment, error) {
+	if err := req.Validate(); err != nil {
+		return nil, perr.WithOp(err, op)
+	}
+	if err := checkID(op, req.ID); err != nil {
+		return nil, err
+	}
+	if c.cfg.PaymentMethod != "" {
+		p, _, err := c.createPayin(ctx, op, PayinRequest{
+			ID: req.ID, Amount: req.Amount, Method: c.cfg.PaymentMethod, Operator: c.cfg.PaymentOperator,
+			CallbackURL: req.NotifyURL, ReturnURL: req.ReturnURL,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return paymentOf(p), nil
+	}
+
+	// The web-app flow. The payin may exist already: the web app created it after an
+	// earlier call, and the customer may have paid. Its state comes back, never a new token.
+	existing, err := c.GetPayin(ctx, req.ID)
+	switch {
+	case err == nil:
+		if existing.Amount != req.Amount {
+			return nil, conflictMismatch(op, "payin", req.ID, req.Amount, existing.Amount)
+		}
+		return paymentOf(existing), nil
+	case !errors.Is(err, paykit.ErrNotFound):
+		return nil, perr.WithOp(err, op)
+	}
+	amount := req.Amount
+	tok, err := c.newToken(ctx, op, TokenRequest{Action: TokenPayinCreate, PaymentID: req.ID, Amount: &amount})
+	if err != nil {
+		return nil, err
+	}
+	zero := paykit.Money{Currency: req.Amount.Currency}
+	return &paykit.Payment{
+		Provider:  ProviderName,
+		ID:        req.ID,
+		Reference: req.ID,
+		Amount:    req.Amount,
+		Captured:  zero,
+		Refunded:  zero,
+		Status:    paykit.StatusPending,
+		Action:    &paykit.Action{Type: paykit.ActionClientToken, Token: tok.Value},
+		ExpiresAt: tok.ExpiresAt,
+	}, nil
+}
+
+// GetPayment fetches the payin with the merchant's id.
+func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, error) {
+	p, err := c.GetPayin(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return paymentOf(p), nil
+}
+
+// paymentOf maps a payin to paykit's Payment. A succeeded payin has captured its amount;
+// only a pending one offers a way to pay (a redirect, when EchelonPay gave one).
+func paymentOf(p *Payin) *paykit.Payment {
+	zero := paykit.Money{Currency: p.Amount.Currency}
+	pay := &paykit.Payment{
+		Provider:       ProviderName,
+		ID:             p.ID,
+		ProviderID:     p.ID,
+		Reference:      p.ID,
+		Amount:         p.Amount,
+		Captured:       zero,
+		Refunded:       zero,
+		Status:         p.Status,
+		ProviderStatus: p.ProviderStatus,
+		CreatedAt:      p.CreatedAt,
+		ExpiresAt:      p.ExpiresAt,
+	}
+	switch {
+	case p.Status == paykit.StatusSucceeded:
+		pay.Captured = p.Amount
+	case p.Status == paykit.StatusPending && p.RedirectURL != "":
+		pay.Action = &paykit.Action{Type: paykit.ActionRedirect, URL: p.RedirectURL}
+	}
+	return pay
+}
+
+// Capture is not supported: a payin is settled when the customer pays.
+func (c *Client) Capture(context.Context, string, paykit.Money) (*paykit.Payment, error) {
+	return nil, perr.Unsupported("capture", "an EchelonPay payin is settled when the customer pays")
+}
+
+// Refund is not supported: EchelonPay has no refund of a payin; send the money back with
+// CreatePayout.
+func (c *Client) Refund(context.Context, string, paykit.Money) (*paykit.Payment, error) {
+	return nil, perr.Unsupported("refund", "EchelonPay has no refunds; send the money back with CreatePayout")
+}
+
+// Cancel is not supported: an unpaid payin expires by itself.
+func (c *Client) Cancel(context.Context, string) (*paykit.Payment, error) {
+	return nil, perr.Unsupported("cancel", "an unpaid EchelonPay payin expires by itself")
+}
+
+// ParseNotification reads an EchelonPay payin callback: a POST whose JSON body names the
+// payin ("idPayin"; unknown fields are ignored, and so is a body that is not JSON at all).
+// The callback is anemic and unsigned, so nothing in it is trusted: the notification has no
+// Status and no DedupKey, and paykit.NewWebhookHandler fetches the payin and keys the
+// notification on its fetched state.
+//
+// With Config.NotifySecret set, the callback's URL must carry the paykit signature that
+// CreatePayment and CreatePayin added: a callback without a valid one, or whose body names
+// another payin than the signed id, is paykit.ErrInvalidSignature (the handler answers 401)
+// and nothing is fetched. A body that names no payin then takes the signed id. Without
+// NotifySecret a callback that names no payin is paykit.ErrInvalidRequest. A callback that
+// names only a payout belongs to PayoutWebhookHandler: paykit.ErrInvalidRequest.
+//
+// The body is read up to the handler's WithMaxBodyBytes limit (paykit.DefaultMaxBodyBytes
+// when called directly).
+func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error) {
+	const op = "parse notification"
+	cb, err := c.readCallback(op, r, callbackPayin)
+	if err != nil {
+		return nil, err
+	}
+	return &paykit.Notification{Provider: ProviderName, PaymentID: cb.ID, Event: cb.Event}, nil
+}
