@@ -2,6 +2,7 @@ package echelon
 
 import (
 	"context"
+	"net/url"
 	"time"
 
 	"github.com/paykit/paykit"
@@ -115,6 +116,9 @@ func (c *Client) createPayin(ctx context.Context, op string, req PayinRequest) (
 	if err != nil {
 		return nil, false, err
 	}
+	if err := checkURL(op, "return URL", req.ReturnURL); err != nil {
+		return nil, false, err
+	}
 	type method struct {
 		PaymentMethodCode   string `json:"paymentMethodCode"`
 		PaymentOperatorCode string `json:"paymentOperatorCode,omitempty"`
@@ -160,12 +164,29 @@ func (c *Client) GetPayin(ctx context.Context, id string) (*Payin, error) {
 	return e.payin(op, id, false)
 }
 
-// signCallback adds the paykit signature for id to a callback URL when NotifySecret is set.
+// signCallback checks a callback URL and adds the paykit signature for id to it when
+// NotifySecret is set.
 func (c *Client) signCallback(op, callbackURL, id string) (string, error) {
+	if err := checkURL(op, "callback URL", callbackURL); err != nil {
+		return "", err
+	}
 	signed, err := c.signer.Sign(callbackURL, id)
 	if err != nil {
-		// The URL itself is not quoted: it may hold the merchant's own tokens.
 		return "", perr.Errorf(op, paykit.ErrInvalidRequest, "the callback URL is not a valid URL")
 	}
 	return signed, nil
+}
+
+// checkURL refuses a URL EchelonPay could not call or send a customer to: it must be empty or
+// an absolute http(s) URL. The URL itself is not quoted: it may hold the merchant's own
+// tokens.
+func checkURL(op, what, raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return perr.Errorf(op, paykit.ErrInvalidRequest, "the %s is not an absolute http(s) URL", what)
+	}
+	return nil
 }
