@@ -64,7 +64,11 @@ func ParseDate(s string) (Date, error) {
 	if err != nil {
 		return Date{}, fmt.Errorf("date %q is not a calendar day", s)
 	}
-	return Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}, nil
+	d := Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}
+	if err := d.Validate(); err != nil {
+		return Date{}, err
+	}
+	return d, nil
 }
 
 // DateOf returns the calendar day of t in t's location.
@@ -170,11 +174,11 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 
 // NationalID is Ecster's nationalid: an ISO 3166-1 alpha-2 country code followed by the
 // country's person identifier, 13 characters; for Sweden the personnummer, SEYYMMDD-XXXX.
-// It is not case sensitive; ParseNationalID writes the country in capitals.
+// It is not case sensitive; ParseNationalID writes it in capitals.
 type NationalID string
 
-// ParseNationalID reads and validates a national id, either case, and returns it with the
-// country code in capitals. A Swedish id must be SEYYMMDD-XXXX with a real month and a day
+// ParseNationalID reads and validates a national id, either case, and returns it in
+// capitals. A Swedish id must be SEYYMMDD-XXXX with a real month and a day
 // of 01-31 (or 61-91, a coordination number); other countries' identifiers are checked for
 // length (13) and characters only, the document giving no format for them.
 func ParseNationalID(s string) (NationalID, error) {
@@ -203,7 +207,7 @@ func ParseNationalID(s string) (NationalID, error) {
 			return "", errors.New("a national id holds only letters, digits, '-' and '+'")
 		}
 	}
-	return NationalID(country + rest), nil
+	return NationalID(strings.ToUpper(country + rest)), nil
 }
 
 // Validate reports whether id is a valid national id (ParseNationalID).
