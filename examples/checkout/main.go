@@ -24,6 +24,7 @@ type section struct {
 var sections = []section{
 	{"eCredits (crypto payment by QR code)", runECredits},
 	{"Entrecard (signed buy link, paid in credits)", runEntrecard},
+	{"EchelonPay (payin by bank transfer, callback, payout)", runEchelon},
 }
 
 func main() {
