@@ -187,3 +187,40 @@ func TestLimiterErrorIsNotSent(t *testing.T) {
 type failingLimiter struct{}
 
 func (failingLimiter) Wait(context.Context) error { return errors.New("shared budget unreachable") }
+
+// TestSlowTokenFetchDoesNotBurst: callers that queue behind a slow token fetch get their
+// token first and their turn after, so they do not all start together when it lands (DESIGN
+// rule 3): still no window with more than 10 requests, and no 429.
+func TestSlowTokenFetchDoesNotBurst(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("about 3 seconds of throttled load")
+	}
+	fake := newFake(t, echelontest.Config{RateLimit: echelontest.DefaultRateLimit})
+	fake.SetLatency(1500 * time.Millisecond) // longer than the limiter's window
+	c, err := echelon.New(fakeConfig(fake))
+	require.NoError(t, err)
+	ctx := guard(t)
+	var wg sync.WaitGroup
+	for i := range 25 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.GetPayin(ctx, fmt.Sprint("none-", i))
+			assert.ErrorIs(t, err, paykit.ErrNotFound)
+		}()
+	}
+	wg.Wait()
+	log := fake.CallLog()
+	require.Len(t, log, 26)
+	times := make([]time.Time, len(log))
+	for i, call := range log {
+		assert.NotEqual(t, 429, call.Status)
+		times[i] = call.Time
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	for i := range times {
+		n := sort.Search(len(times), func(j int) bool { return !times[j].Before(times[i].Add(time.Second)) }) - i
+		require.LessOrEqual(t, n, 10, "requests in the second from %v", times[i].Sub(times[0]))
+	}
+}
