@@ -35,8 +35,36 @@ type RetryPolicy struct {
 	// MaxAttempts counts every attempt: 3 is the first try and two retries; 1 disables retries.
 	MaxAttempts int
 	// MinWait and MaxWait bound the exponential backoff with full jitter. A Retry-After from
-	// the provider takes precedence over MaxWait.
+	// the provider takes precedence over MaxWait. A zero MinWait or MaxWait takes its default
+	// (DefaultMinWait, DefaultMaxWait), so a policy that sets only MaxAttempts does not retry
+	// in a hot loop; when only one of them is set, the default of the other gives way to it
+	// (MinWait 10s alone makes MaxWait 10s, MaxWait 50ms alone makes MinWait 50ms). For
+	// retries with (almost) no wait, set a tiny positive duration such as time.Nanosecond.
 	MinWait, MaxWait time.Duration
+}
+
+// Normalize returns p as a client applies it: a zero MinWait or MaxWait replaced by its
+// default as the RetryPolicy doc says. It fails when MaxAttempts is below 1, a wait is
+// negative, or MaxWait is below MinWait.
+func (p RetryPolicy) Normalize() (RetryPolicy, error) {
+	if p.MaxAttempts < 1 {
+		return p, errors.New("paykit: RetryPolicy.MaxAttempts must be at least 1")
+	}
+	if p.MinWait < 0 || p.MaxWait < 0 {
+		return p, fmt.Errorf("paykit: RetryPolicy needs 0 <= MinWait <= MaxWait, got %v and %v", p.MinWait, p.MaxWait)
+	}
+	switch {
+	case p.MinWait == 0 && p.MaxWait == 0:
+		p.MinWait, p.MaxWait = DefaultMinWait, DefaultMaxWait
+	case p.MinWait == 0:
+		p.MinWait = min(DefaultMinWait, p.MaxWait)
+	case p.MaxWait == 0:
+		p.MaxWait = max(DefaultMaxWait, p.MinWait)
+	}
+	if p.MaxWait < p.MinWait {
+		return p, fmt.Errorf("paykit: RetryPolicy needs 0 <= MinWait <= MaxWait, got %v and %v", p.MinWait, p.MaxWait)
+	}
+	return p, nil
 }
 
 // Limiter makes callers wait for their turn to send a request. An implementation may be shared
@@ -70,12 +98,11 @@ func NewSettings(opts ...Option) (Settings, error) {
 	if s.Timeout <= 0 {
 		return s, errors.New("paykit: WithTimeout needs a positive duration")
 	}
-	if s.Retry.MaxAttempts < 1 {
-		return s, errors.New("paykit: RetryPolicy.MaxAttempts must be at least 1")
+	retry, err := s.Retry.Normalize()
+	if err != nil {
+		return s, err
 	}
-	if s.Retry.MinWait < 0 || s.Retry.MaxWait < s.Retry.MinWait {
-		return s, fmt.Errorf("paykit: RetryPolicy needs 0 <= MinWait <= MaxWait, got %v and %v", s.Retry.MinWait, s.Retry.MaxWait)
-	}
+	s.Retry = retry
 	return s, nil
 }
 
@@ -87,7 +114,9 @@ func WithHTTPClient(c *http.Client) Option { return func(s *Settings) { s.HTTPCl
 // context.
 func WithTimeout(d time.Duration) Option { return func(s *Settings) { s.Timeout = d } }
 
-// WithRetry sets how often and how patiently calls that may be repeated are retried.
+// WithRetry sets how often and how patiently calls that may be repeated are retried. A zero
+// MinWait or MaxWait takes its default (see RetryPolicy): WithRetry(RetryPolicy{MaxAttempts: 5})
+// retries five times with the default waits.
 func WithRetry(p RetryPolicy) Option { return func(s *Settings) { s.Retry = p } }
 
 // WithRateLimit makes the client start at most rps requests per second on average, with

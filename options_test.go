@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 )
 
@@ -65,8 +67,8 @@ func TestNewSettingsOptions(t *testing.T) {
 			}
 		}},
 		{"WithRetry one attempt, no waits", []Option{WithRetry(RetryPolicy{MaxAttempts: 1})}, func(t *testing.T, s Settings) {
-			if s.Retry != (RetryPolicy{MaxAttempts: 1}) {
-				t.Errorf("Retry = %+v, want one attempt", s.Retry)
+			if want := (RetryPolicy{MaxAttempts: 1, MinWait: DefaultMinWait, MaxWait: DefaultMaxWait}); s.Retry != want {
+				t.Errorf("Retry = %+v, want %+v", s.Retry, want)
 			}
 		}},
 		{"WithRateLimit", []Option{WithRateLimit(9.5, 3)}, func(t *testing.T, s Settings) {
@@ -138,6 +140,9 @@ func TestNewSettingsInvalid(t *testing.T) {
 		{"negative attempts", []Option{WithRetry(RetryPolicy{MaxAttempts: -1})}, "MaxAttempts"},
 		{"negative MinWait", []Option{WithRetry(RetryPolicy{MaxAttempts: 3, MinWait: -1, MaxWait: time.Second})}, "MinWait"},
 		{"MaxWait below MinWait", []Option{WithRetry(RetryPolicy{MaxAttempts: 3, MinWait: time.Second, MaxWait: time.Millisecond})}, "MaxWait"},
+		{"negative MaxWait", []Option{WithRetry(RetryPolicy{MaxAttempts: 3, MaxWait: -time.Second})}, "MaxWait"},
+		{"negative MaxWait, positive MinWait", []Option{WithRetry(RetryPolicy{MaxAttempts: 3, MinWait: time.Second, MaxWait: -1})}, "MaxWait"},
+		{"negative MinWait, zero MaxWait", []Option{WithRetry(RetryPolicy{MaxAttempts: 3, MinWait: -1})}, "MinWait"},
 		{"zero rps", []Option{WithRateLimit(0, 1)}, "WithRateLimit"},
 		{"negative rps", []Option{WithRateLimit(-1, 1)}, "WithRateLimit"},
 		{"NaN rps", []Option{WithRateLimit(math.NaN(), 1)}, "WithRateLimit"},
@@ -160,6 +165,42 @@ func TestNewSettingsInvalid(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("NewSettings error %q does not mention %s", err, tt.wantErr)
 			}
+		})
+	}
+}
+
+// TestRetryZeroWaitsTakeDefaults: a policy that leaves MinWait or MaxWait zero gets the default
+// for it, and never a zero wait (which would retry in a hot loop); when one wait is given, the
+// other's default gives way so that MinWait <= MaxWait.
+func TestRetryZeroWaitsTakeDefaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		in           RetryPolicy
+		wantMin      time.Duration
+		wantMax      time.Duration
+		wantAttempts int
+	}{
+		{"only MaxAttempts", RetryPolicy{MaxAttempts: 5}, DefaultMinWait, DefaultMaxWait, 5},
+		{"MinWait alone, below the default MaxWait", RetryPolicy{MaxAttempts: 2, MinWait: time.Second}, time.Second, DefaultMaxWait, 2},
+		{"MinWait alone, above the default MaxWait", RetryPolicy{MaxAttempts: 2, MinWait: 10 * time.Second}, 10 * time.Second, 10 * time.Second, 2},
+		{"MaxWait alone, above the default MinWait", RetryPolicy{MaxAttempts: 2, MaxWait: time.Minute}, DefaultMinWait, time.Minute, 2},
+		{"MaxWait alone, below the default MinWait", RetryPolicy{MaxAttempts: 2, MaxWait: 50 * time.Millisecond}, 50 * time.Millisecond, 50 * time.Millisecond, 2},
+		{"both given are kept", RetryPolicy{MaxAttempts: 4, MinWait: time.Nanosecond, MaxWait: 2 * time.Nanosecond}, time.Nanosecond, 2 * time.Nanosecond, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := NewSettings(WithRetry(tt.in))
+			require.NoError(t, err)
+			assert.Equal(t, RetryPolicy{MaxAttempts: tt.wantAttempts, MinWait: tt.wantMin, MaxWait: tt.wantMax}, s.Retry)
+			assert.Positive(t, s.Retry.MinWait, "a zero MinWait retries in a hot loop")
+			assert.LessOrEqual(t, s.Retry.MinWait, s.Retry.MaxWait)
+
+			// Normalize is the one rule, also for a policy that did not pass through NewSettings.
+			p, err := tt.in.Normalize()
+			require.NoError(t, err)
+			assert.Equal(t, s.Retry, p)
 		})
 	}
 }

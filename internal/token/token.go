@@ -110,6 +110,16 @@ func (s *Source) Token(ctx context.Context) (string, error) {
 	}
 }
 
+// Fresh reports whether value is the cached token and not yet due for refresh. A caller that
+// got value and then waited (for its turn on a rate limiter) asks before sending it: a token
+// that became due meanwhile, or was invalidated, is better fetched again than sent into a
+// likely 401 or an expiry in flight.
+func (s *Source) Fresh(value string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return value != "" && s.current.Value == value && s.now().Before(s.renewAt)
+}
+
 // Invalidate drops the cached token if it is still value, e.g. after the provider answered
 // 401 to it. A token refreshed meanwhile by another caller is kept, so a burst of 401s on one
 // stale token causes one refresh, not one each.

@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // guard bounds every wait in these tests; it only turns a hang into a failure.
@@ -409,4 +412,59 @@ func TestCancelledCallerReturnsWhileFetchGoesOn(t *testing.T) {
 	if v, err := s.Token(context.Background()); err != nil || v != "t1" {
 		t.Fatalf("cached afterwards: Token = (%q, %v), want t1", v, err)
 	}
+}
+
+// TestFresh: Fresh holds for the cached token until its refresh point, and not for a token that
+// is due, replaced, invalidated or never issued; a token kept after a failed early refresh is
+// valid but not fresh.
+func TestFresh(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	f := &fakeIssuer{clock: clock, lifetime: 100 * time.Second} // margin 10 s
+	s := newTestSource(f)
+	t0 := clock.Now()
+	ctx := context.Background()
+
+	assert.False(t, s.Fresh(""), "empty, nothing cached")
+	assert.False(t, s.Fresh("t1"), "nothing cached yet")
+	v, err := s.Token(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "t1", v)
+
+	steps := []struct {
+		name  string
+		at    time.Duration // since t0
+		value string
+		want  bool
+	}{
+		{"just fetched", 0, "t1", true},
+		{"another value", 0, "t2", false},
+		{"empty", 0, "", false},
+		{"just before the refresh point", 90*time.Second - time.Nanosecond, "t1", true},
+		{"at the refresh point", 90 * time.Second, "t1", false},
+		{"within the margin", 95 * time.Second, "t1", false},
+		{"expired", 100 * time.Second, "t1", false},
+	}
+	for _, st := range steps {
+		clock.Set(t0.Add(st.at))
+		assert.Equal(t, st.want, s.Fresh(st.value), st.name)
+	}
+
+	// A failed early refresh hands out the still-valid token, which stays due.
+	clock.Set(t0.Add(95 * time.Second))
+	errBoom := errors.New("boom")
+	f.fail.Store(&errBoom)
+	v, err = s.Token(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "t1", v)
+	assert.False(t, s.Fresh("t1"), "kept after a failed refresh, but due")
+
+	f.fail.Store(nil)
+	v, err = s.Token(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "t3", v) // t2 was the failed fetch
+	assert.True(t, s.Fresh("t3"))
+	assert.False(t, s.Fresh("t1"), "replaced")
+	s.Invalidate("t3")
+	assert.False(t, s.Fresh("t3"), "invalidated")
 }

@@ -64,18 +64,20 @@ func TestLimiterOncePerAttempt(t *testing.T) {
 }
 
 // TestLimiterError: a limiter that refuses ends the call before anything is sent, as
-// ErrRateLimited, with the limiter's error (a context error included) visible.
+// ErrRateLimited with the limiter's error visible; a wait ended by the caller's context is that
+// context's error, not ErrRateLimited.
 func TestLimiterError(t *testing.T) {
 	t.Parallel()
 	errQuota := errors.New("shared quota exhausted")
 	tests := []struct {
-		name    string
-		limiter *countingLimiter
-		timeout time.Duration
-		wantErr error
+		name     string
+		limiter  *countingLimiter
+		timeout  time.Duration
+		wantErr  error
+		wantKind error
 	}{
-		{"limiter error", &countingLimiter{err: errQuota}, 0, errQuota},
-		{"deadline while waiting", &countingLimiter{block: true}, 50 * time.Millisecond, context.DeadlineExceeded},
+		{"limiter error", &countingLimiter{err: errQuota}, 0, errQuota, paykit.ErrRateLimited},
+		{"deadline while waiting", &countingLimiter{block: true}, 50 * time.Millisecond, context.DeadlineExceeded, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +91,7 @@ func TestLimiterError(t *testing.T) {
 				defer cancel()
 			}
 			err := await(t, doAsync(ctx, c, Request{Op: "get", Method: http.MethodGet, Path: "/x", Repeatable: true}))
-			checkKind(t, err, paykit.ErrRateLimited)
+			checkKind(t, err, tt.wantKind)
 			if !errors.Is(err, tt.wantErr) {
 				t.Errorf("errors.Is(err, %v) = false: %v", tt.wantErr, err)
 			}

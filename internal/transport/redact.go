@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"encoding/json"
 	"errors"
 	"net/url"
 	"slices"
@@ -14,54 +15,187 @@ const Redacted = "[REDACTED]"
 // maxErrorBody bounds the raw error body kept in paykit.Error.Body.
 const maxErrorBody = 4 << 10
 
-// Redactor removes known secrets from text. Secrets shorter than 4 bytes are ignored: they
-// would blank out ordinary words.
+// minSecret is the shortest secret redacted: shorter ones would blank out ordinary words.
+const minSecret = 4
+
+// Redactor removes known secrets from text, in every form a provider may echo them: as they
+// are, JSON-escaped (encoding/json writes <, > and & as \u003c, \u003e, \u0026, and " and \
+// with a backslash; other encoders also write / as \/ or use capital hex), URL-escaped
+// (url.QueryEscape, url.PathEscape, with either case of hex), and JSON-escaped after
+// URL-escaping. The forms are computed once per secret.
 type Redactor struct {
-	secrets []string
+	secrets []string // as given, at least minSecret bytes long
+	forms   []string // every form of every secret, longest first, without repeats
+	// first marks the bytes a form starts with, so that Body skips the others at once.
+	first [256]bool
+	rep   *strings.Replacer // nil without secrets
 }
 
-// NewRedactor returns a Redactor for secrets.
+// NewRedactor returns a Redactor for secrets. Secrets shorter than 4 bytes are ignored.
 func NewRedactor(secrets ...string) *Redactor {
-	r := &Redactor{}
+	var kept []string
 	for _, s := range secrets {
-		if len(s) >= 4 {
-			r.secrets = append(r.secrets, s)
+		if len(s) >= minSecret {
+			kept = append(kept, s)
 		}
+	}
+	return newRedactor(kept)
+}
+
+func newRedactor(secrets []string) *Redactor {
+	r := &Redactor{secrets: secrets}
+	seen := make(map[string]bool)
+	for _, s := range secrets {
+		for _, f := range secretForms(s) {
+			if !seen[f] {
+				seen[f] = true
+				r.forms = append(r.forms, f)
+			}
+		}
+	}
+	// Longest first: where two forms match at the same place (a secret and the escaped form
+	// that begins with it), the whole longer one goes. strings.Replacer and Body both try
+	// the forms in this order.
+	slices.SortStableFunc(r.forms, func(a, b string) int { return len(b) - len(a) })
+	pairs := make([]string, 0, 2*len(r.forms))
+	for _, f := range r.forms {
+		r.first[f[0]] = true
+		pairs = append(pairs, f, Redacted)
+	}
+	if len(pairs) > 0 {
+		r.rep = strings.NewReplacer(pairs...)
 	}
 	return r
 }
 
-// String returns s with every secret replaced by Redacted.
+// secretForms returns s and the escaped forms a provider may echo it in (some may repeat).
+func secretForms(s string) []string {
+	var out []string
+	for _, u := range []string{s, url.QueryEscape(s), url.PathEscape(s)} {
+		for _, j := range []string{u, jsonEscape(u, true), jsonEscape(u, false)} {
+			slashed := strings.ReplaceAll(j, "/", `\/`)
+			out = append(out, j, flipHexCase(j), slashed, flipHexCase(slashed))
+		}
+	}
+	return out
+}
+
+// jsonEscape returns s as encoding/json writes it inside a string, with or without its
+// escaping of <, > and &.
+func jsonEscape(s string, html bool) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(html)
+	if err := enc.Encode(s); err != nil {
+		return s // cannot happen for a string
+	}
+	out := strings.TrimSuffix(b.String(), "\n")
+	return out[1 : len(out)-1]
+}
+
+// flipHexCase returns s with the hex digits of its %XX escapes in lower case and those of its
+// \uXXXX escapes in upper case: the other spelling of what Go's encoders write.
+func flipHexCase(s string) string {
+	if !strings.ContainsAny(s, `%\`) {
+		return s
+	}
+	b := []byte(s)
+	for i := 0; i < len(b); i++ {
+		switch {
+		case b[i] == '%' && i+2 < len(b) && isHex(b[i+1]) && isHex(b[i+2]):
+			b[i+1], b[i+2] = toLowerHex(b[i+1]), toLowerHex(b[i+2])
+			i += 2
+		case b[i] == '\\' && i+5 < len(b) && b[i+1] == 'u' && isHex(b[i+2]) && isHex(b[i+3]) && isHex(b[i+4]) && isHex(b[i+5]):
+			for k := i + 2; k <= i+5; k++ {
+				b[k] = toUpperHex(b[k])
+			}
+			i += 5
+		case b[i] == '\\' && i+1 < len(b):
+			i++ // an escaped character, e.g. \\ followed by u, is not a \u escape
+		}
+	}
+	return string(b)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func toLowerHex(c byte) byte {
+	if 'A' <= c && c <= 'F' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func toUpperHex(c byte) byte {
+	if 'a' <= c && c <= 'f' {
+		return c - ('a' - 'A')
+	}
+	return c
+}
+
+// String returns s with every form of every secret replaced by Redacted.
 func (r *Redactor) String(s string) string {
-	for _, sec := range r.secrets {
-		if strings.Contains(s, sec) {
-			s = strings.ReplaceAll(s, sec, Redacted)
+	if r.rep == nil {
+		return s
+	}
+	for _, f := range r.forms {
+		if strings.Contains(s, f) {
+			return r.rep.Replace(s)
 		}
 	}
 	return s
 }
 
-// Body returns a redacted copy of b cut to 4 KiB. The whole body is redacted before it is
-// cut, so that a secret straddling the cut leaves no prefix of itself behind, and the cut
-// falls on a rune boundary.
+// Body returns a redacted copy of b cut to 4 KiB, on a rune boundary. It reads b only as far
+// as the cut needs: it redacts while it copies, and a secret that begins before the cut is
+// matched in full (reading past the cut), so a secret straddling the cut leaves no prefix of
+// itself behind. A large body is thus neither copied nor scanned whole.
 func (r *Redactor) Body(b []byte) []byte {
-	s := r.String(string(b))
-	if len(s) > maxErrorBody {
+	out := make([]byte, 0, min(len(b), maxErrorBody+1))
+	// One byte past the cut is copied, to see whether the cut splits a rune.
+	for i := 0; i < len(b) && len(out) <= maxErrorBody; {
+		if r.first[b[i]] {
+			if n := r.matchAt(b[i:]); n > 0 {
+				out = append(out, Redacted...)
+				i += n
+				continue
+			}
+		}
+		j := i + 1
+		for j < len(b) && !r.first[b[j]] && len(out)+j-i <= maxErrorBody {
+			j++
+		}
+		out = append(out, b[i:j]...)
+		i = j
+	}
+	if len(out) > maxErrorBody {
 		cut := maxErrorBody
-		for i := 0; i < utf8.UTFMax-1 && !utf8.RuneStart(s[cut]); i++ {
+		for k := 0; k < utf8.UTFMax-1 && !utf8.RuneStart(out[cut]); k++ {
 			cut--
 		}
-		s = s[:cut]
+		out = out[:cut]
 	}
-	return []byte(s)
+	return out
+}
+
+// matchAt returns the length of the longest form b starts with, or 0.
+func (r *Redactor) matchAt(b []byte) int {
+	for _, f := range r.forms {
+		if len(b) >= len(f) && string(b[:len(f)]) == f {
+			return len(f)
+		}
+	}
+	return 0
 }
 
 // with returns a Redactor that also removes extra (e.g. the bearer token of one attempt).
 func (r *Redactor) with(extra string) *Redactor {
-	if len(extra) < 4 {
+	if len(extra) < minSecret {
 		return r
 	}
-	return &Redactor{secrets: append(slices.Clip(r.secrets), extra)}
+	return newRedactor(append(slices.Clip(r.secrets), extra))
 }
 
 // Error returns err with its text redacted. errors.Is and errors.As still see the original

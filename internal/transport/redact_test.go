@@ -21,6 +21,7 @@ type staticAuth string
 
 func (a staticAuth) Token(context.Context) (string, error) { return string(a), nil }
 func (a staticAuth) Invalidate(string)                     {}
+func (a staticAuth) Fresh(string) bool                     { return true }
 
 func TestRedaction(t *testing.T) {
 	t.Parallel()

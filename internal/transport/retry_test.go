@@ -344,7 +344,8 @@ func (h signalHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h signalHandler) WithGroup(string) slog.Handler      { return h }
 
 // TestCancelDuringBackoff: cancelling the context while Do waits out a Retry-After of 30 s
-// ends the call at once, with both the context error and the provider's error visible.
+// ends the call at once. The call is the caller's cancellation (Kind context.Canceled), not a
+// provider outage, and the provider's last answer stays for diagnosis.
 func TestCancelDuringBackoff(t *testing.T) {
 	t.Parallel()
 	srv, served := newServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -367,8 +368,11 @@ func TestCancelDuringBackoff(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("errors.Is(err, context.Canceled) = false: %v", err)
 	}
-	checkKind(t, err, paykit.ErrUnavailable)
+	checkKind(t, err, nil)
 	pe := asError(t, err)
+	if pe.Kind != context.Canceled {
+		t.Errorf("Kind = %v, want context.Canceled", pe.Kind)
+	}
 	if pe.StatusCode != 503 || pe.RetryAfter != 30*time.Second {
 		t.Errorf("StatusCode, RetryAfter = %d, %v, want 503, 30s", pe.StatusCode, pe.RetryAfter)
 	}
@@ -409,7 +413,7 @@ func TestWaitPastDeadlineNotStarted(t *testing.T) {
 }
 
 // TestDeadlineEndsSlowCall: when the context's deadline ends an attempt, errors.Is sees
-// context.DeadlineExceeded, and nothing is retried after it. Attempts are counted on the
+// context.DeadlineExceeded and no provider-failure kind, and nothing is retried after it. Attempts are counted on the
 // client: whether a request reached the server before the deadline depends on the machine.
 func TestDeadlineEndsSlowCall(t *testing.T) {
 	t.Parallel()
@@ -425,7 +429,7 @@ func TestDeadlineEndsSlowCall(t *testing.T) {
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("errors.Is(err, context.DeadlineExceeded) = false: %v", err)
 			}
-			checkKind(t, err, paykit.ErrUnavailable)
+			checkKind(t, err, nil)
 			if got := ct.n.Load(); got != 1 {
 				t.Errorf("attempts = %d, want 1", got)
 			}

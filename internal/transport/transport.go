@@ -5,19 +5,33 @@
 // resty v2 sends each single attempt; the retry loop is ours, because resty's own retry clamps
 // Retry-After to its maximum wait, sleeps without watching the context after network errors,
 // and retries POSTs by default, any of which can charge a customer twice or overrun a deadline.
+//
+// Before each attempt a caller first gets its bearer token (a fetch is itself a request through
+// the Client, and waits for its own turn), then waits for its turn on the limiter, then sends at
+// once; a token that became due while the caller waited is fetched again. Answers are read up
+// to Config.MaxResponseBytes (10 MiB by default); a longer one is an ErrUnavailable error and
+// costs no more memory than the limit. Secrets are redacted from errors and log lines also in
+// their JSON- and URL-escaped forms.
+//
+// A call that the caller's own context ended (waiting for a token, for a turn, during an
+// attempt, or waiting to retry) is an error whose Kind is that context error
+// (context.Canceled or context.DeadlineExceeded), never ErrUnavailable or ErrRateLimited; the
+// provider's last answer stays in it for diagnosis. An attempt ended by the per-attempt timeout
+// (paykit.WithTimeout) is the provider's slowness: ErrUnavailable, retried by the rules. A
+// wait that would outlast the deadline is not started: a retry whose wait (a Retry-After, or
+// the backoff) ends after it returns the provider's error at once with RetryAfter set, and a
+// limiter that refuses a turn it could only give after the deadline (golang.org/x/time/rate
+// does) gives ErrRateLimited.
 package transport
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
-	"reflect"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -32,6 +46,10 @@ type Authenticator interface {
 	Token(ctx context.Context) (string, error)
 	// Invalidate drops token after the provider refused it, so the next Token fetches anew.
 	Invalidate(token string)
+	// Fresh reports whether token is still the current one and not due for refresh. The
+	// Client asks after waiting for its turn on the limiter: a token that became due
+	// meanwhile is fetched again before the request is sent.
+	Fresh(token string) bool
 }
 
 // ErrorDecoder fills e's Code, Type and Message from a provider's error body. It must be
@@ -48,8 +66,12 @@ type Config struct {
 	DefaultLimiter paykit.Limiter
 	Auth           Authenticator // nil: no Authorization header
 	DecodeError    ErrorDecoder  // nil: DecodeProblem
-	// Secrets are redacted from error messages and log lines wherever they appear.
+	// Secrets are redacted from error messages and log lines wherever they appear, also
+	// JSON- or URL-escaped.
 	Secrets []string
+	// MaxResponseBytes bounds the answers read, 2xx and error bodies alike; 0 means
+	// DefaultMaxResponseBytes. A longer answer is an ErrUnavailable error.
+	MaxResponseBytes int64
 }
 
 // Client sends requests to one provider. It is safe for concurrent use.
@@ -62,6 +84,15 @@ type Client struct {
 	decode   ErrorDecoder
 	redactor *Redactor
 	log      *slog.Logger // nil when logging is off
+	maxBody  int64        // MaxResponseBytes, or its default
+	// tokenRed caches the redactor for the latest token, which redactorFor would otherwise
+	// build (escaped forms included) on every failed attempt.
+	tokenRed atomic.Pointer[tokenRedactor]
+}
+
+type tokenRedactor struct {
+	token string
+	red   *Redactor
 }
 
 // New checks cfg and builds a Client.
@@ -69,15 +100,24 @@ func New(cfg Config) (*Client, error) {
 	if err := CheckBaseURL(cfg.BaseURL); err != nil {
 		return nil, &paykit.Error{Provider: cfg.Provider, Op: "new client", Kind: paykit.ErrInvalidRequest, Message: err.Error()}
 	}
+	if cfg.MaxResponseBytes < 0 {
+		return nil, &paykit.Error{Provider: cfg.Provider, Op: "new client", Kind: paykit.ErrInvalidRequest, Message: "MaxResponseBytes must not be negative"}
+	}
 	settings := cfg.Settings
 	// Settings made by paykit.NewSettings are complete; a Config built by hand may leave
-	// them zero, and a zero attempt timeout would fail every request at once.
+	// them zero, and a zero attempt timeout would fail every request at once, zero waits
+	// would retry in a hot loop.
 	if settings.Timeout <= 0 {
 		settings.Timeout = paykit.DefaultTimeout
 	}
 	if settings.Retry.MaxAttempts < 1 {
-		settings.Retry = paykit.DefaultRetryPolicy
+		settings.Retry.MaxAttempts = paykit.DefaultMaxAttempts
 	}
+	retry, err := settings.Retry.Normalize()
+	if err != nil {
+		return nil, &paykit.Error{Provider: cfg.Provider, Op: "new client", Kind: paykit.ErrInvalidRequest, Err: err}
+	}
+	settings.Retry = retry
 	var hc *http.Client
 	if settings.HTTPClient != nil {
 		// A copy: resty writes a transport of its own into a client whose Transport is nil,
@@ -112,6 +152,10 @@ func New(cfg Config) (*Client, error) {
 		decode:   cfg.DecodeError,
 		redactor: NewRedactor(cfg.Secrets...),
 		log:      settings.Logger,
+		maxBody:  cfg.MaxResponseBytes,
+	}
+	if c.maxBody == 0 {
+		c.maxBody = DefaultMaxResponseBytes
 	}
 	if c.limiter == nil {
 		c.limiter = cfg.DefaultLimiter
@@ -226,8 +270,12 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			attempt--
 			continue
 		}
-		if !res.retryable || attempt >= policy.MaxAttempts || ctx.Err() != nil {
+		if !res.retryable || attempt >= policy.MaxAttempts {
 			return nil, res.err
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			// A retry was due, but the caller stopped waiting for it.
+			return nil, endedByCaller(res.err, cerr)
 		}
 		wait := backoff(policy, attempt, res.err.RetryAfter)
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
@@ -236,146 +284,37 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			res.err.RetryAfter = wait
 			return nil, res.err
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			res.err.Err = joinCause(res.err.Err, ctx.Err())
-			return nil, res.err
+		if err := sleep(ctx, wait); err != nil {
+			return nil, endedByCaller(res.err, err)
 		}
 	}
 }
 
-type attemptResult struct {
-	resp *Response
-	// err is this call's own value: Do may set its RetryAfter and Err.
-	err          *paykit.Error
-	retryable    bool
-	unauthorized bool
-	token        string
-}
-
-// attempt sends req once; n numbers it in the log.
-func (c *Client) attempt(ctx context.Context, req Request, body []byte, n int) attemptResult {
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return attemptResult{err: c.errorf(c.redactor, req.Op, paykit.ErrRateLimited, err, "waiting for the rate limiter")}
-		}
-	}
-	r := c.rc.R()
-	var token string
-	if c.auth != nil && !req.NoAuth {
-		t, err := c.auth.Token(ctx)
-		if err != nil {
-			return c.tokenFailed(ctx, req.Op, err)
-		}
-		token = t
-		r.SetHeader("Authorization", "Bearer "+t)
-	}
-	if body != nil {
-		r.SetHeader("Content-Type", "application/json").SetBody(body)
-	}
-	if len(req.Query) > 0 {
-		r.SetQueryParamsFromValues(req.Query)
-	}
-
-	actx, cancel := context.WithTimeout(ctx, c.settings.Timeout)
-	defer cancel()
-	var wrote atomic.Bool
-	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
-		// From the moment the headers are handed to the connection the provider may see the
-		// request, even when writing its body then fails part way; before it (dial, DNS,
-		// TLS) it surely did not.
-		WroteHeaders: func() { wrote.Store(true) },
-	})
-	start := time.Now()
-	resp, err := r.SetContext(actx).Execute(req.Method, req.Path)
-	elapsed := time.Since(start)
-
-	if err != nil {
-		red := c.redactorFor(token)
-		e := c.errorf(red, req.Op, paykit.ErrUnavailable, err, "")
-		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-			// The caller's context ended the call: keep its error visible to errors.Is.
-			e.Err = joinCause(e.Err, cerr)
-		}
-		c.logAttempt(ctx, req, red, n, 0, elapsed, e)
-		// Not written: the provider cannot have seen it, any request may go again.
-		return attemptResult{err: e, retryable: !wrote.Load() || req.Repeatable, token: token}
-	}
-
-	status := resp.StatusCode()
-	if status >= 200 && status < 300 {
-		out := &Response{StatusCode: status, Header: resp.Header(), Body: resp.Body()}
-		if req.Result != nil && len(out.Body) > 0 {
-			if n > 1 {
-				// An earlier attempt's broken answer may have filled part of Result.
-				reflect.ValueOf(req.Result).Elem().SetZero()
-			}
-			if err := json.Unmarshal(out.Body, req.Result); err != nil {
-				red := c.redactorFor(token)
-				e := c.errorf(red, req.Op, paykit.ErrUnavailable, err, "the provider's answer is not the expected JSON")
-				e.StatusCode = status
-				if !req.SecretAnswer {
-					e.Body = red.Body(out.Body)
-				}
-				c.logAttempt(ctx, req, red, n, status, elapsed, e)
-				// The request was processed: only a repeatable one may be asked again.
-				return attemptResult{err: e, retryable: req.Repeatable, token: token}
-			}
-		}
-		c.logAttempt(ctx, req, c.redactor, n, status, elapsed, nil)
-		return attemptResult{resp: out}
-	}
-
-	red := c.redactorFor(token)
-	e := &paykit.Error{
-		Provider:   c.provider,
-		Op:         req.Op,
-		StatusCode: status,
-		Kind:       paykit.KindForStatus(status),
-		RetryAfter: ParseRetryAfter(resp.Header().Get("Retry-After"), time.Now()),
-		Body:       red.Body(resp.Body()),
-	}
-	if e.Kind == nil {
-		// A 1xx, or a 3xx the HTTP client did not follow: no success, and no kind of its own.
-		e.Kind = paykit.ErrUnavailable
-	}
-	c.decode(resp.Body(), e)
-	// A provider may echo what it was sent, in any field.
-	e.Code, e.Type, e.Message = red.String(e.Code), red.String(e.Type), red.String(e.Message)
-	c.logAttempt(ctx, req, red, n, status, elapsed, e)
-	return attemptResult{
-		err:          e,
-		retryable:    status == http.StatusTooManyRequests || ((status >= 500 || status == http.StatusRequestTimeout) && req.Repeatable),
-		unauthorized: status == http.StatusUnauthorized,
-		token:        token,
+// sleep waits for d, or until ctx ends, whose error it then returns.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
-// tokenFailed turns the Authenticator's error into the attempt's result. Nothing of the
-// request was sent.
-func (c *Client) tokenFailed(ctx context.Context, op string, err error) attemptResult {
-	var pe *paykit.Error
-	if errors.As(err, &pe) {
-		// The authentication call's own error. Every caller that waited on the same fetch
-		// holds this value, so each gets a copy: Do may set RetryAfter and Err on it.
-		cp := *pe
-		// Keep the authentication call's status and kind; a 5xx there is as retryable as a
-		// 5xx here, since nothing of this request was sent.
-		return attemptResult{err: &cp, retryable: cp.StatusCode == 0 || cp.StatusCode == 429 || cp.StatusCode >= 500}
-	}
-	if cerr := ctx.Err(); cerr != nil {
-		// The caller gave up while waiting for a token: that says nothing about the
-		// credentials.
-		e := c.errorf(c.redactor, op, paykit.ErrUnavailable, err, "waiting for a token")
-		if !errors.Is(err, cerr) {
-			e.Err = joinCause(e.Err, cerr)
-		}
-		return attemptResult{err: e}
-	}
-	return attemptResult{err: c.errorf(c.redactor, op, paykit.ErrUnauthorized, err, "getting a token")}
+// endedByCaller turns e, the provider's last answer, into the error of a call that the
+// caller's own context ended (cerr): its Kind is cerr, so that the call matches
+// context.Canceled or context.DeadlineExceeded and not ErrUnavailable or ErrRateLimited,
+// which would page someone about a provider that merely answered a closed browser tab. The
+// provider's status, message, Retry-After and cause stay for diagnosis.
+func endedByCaller(e *paykit.Error, cerr error) *paykit.Error {
+	e.Kind = cerr
+	return e
+}
+
+// isContextError reports whether err is one of the context package's own two errors.
+func isContextError(err error) bool {
+	return err == context.Canceled || err == context.DeadlineExceeded
 }
 
 // redactorFor returns the redactor for an attempt that sent token: the configured secrets
@@ -384,29 +323,16 @@ func (c *Client) redactorFor(token string) *Redactor {
 	if token == "" {
 		return c.redactor
 	}
-	return c.redactor.with(token)
+	if tr := c.tokenRed.Load(); tr != nil && tr.token == token {
+		return tr.red
+	}
+	red := c.redactor.with(token)
+	c.tokenRed.Store(&tokenRedactor{token: token, red: red})
+	return red
 }
 
 func (c *Client) errorf(red *Redactor, op string, kind error, err error, msg string) *paykit.Error {
 	return &paykit.Error{Provider: c.provider, Op: op, Kind: kind, Message: msg, Err: red.Error(err)}
-}
-
-func (c *Client) logAttempt(ctx context.Context, req Request, red *Redactor, attempt, status int, d time.Duration, err *paykit.Error) {
-	if c.log == nil || !c.log.Enabled(ctx, slog.LevelDebug) {
-		return
-	}
-	attrs := []slog.Attr{
-		slog.String("op", req.Op),
-		slog.String("method", req.Method),
-		slog.String("path", red.String(req.Path)),
-		slog.Int("status", status),
-		slog.Int("attempt", attempt),
-		slog.Duration("duration", d),
-	}
-	if err != nil {
-		attrs = append(attrs, slog.String("error", red.String(err.Error())))
-	}
-	c.log.LogAttrs(ctx, slog.LevelDebug, "paykit http attempt", attrs...)
 }
 
 type nopLogger struct{}
