@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"time"
 
 	"github.com/paykit/paykit"
@@ -127,6 +128,39 @@ func ExampleClient_CreatePayout() {
 	// Output:
 	// payout-1 10000.00 IDR 100.00 IDR pending NEW
 	// succeeded SUCCESS
+}
+
+// Payout callbacks: PayoutWebhookHandler fetches the payout a callback names and runs the
+// function once per state, however often EchelonPay calls back.
+func ExampleClient_PayoutWebhookHandler() {
+	fake := echelontest.NewServer(echelontest.Config{})
+	defer fake.Close()
+	client, _ := echelon.New(echelon.Config{
+		MerchantCode: echelontest.DefaultMerchantCode, Secret: echelontest.DefaultSecret, BaseURL: fake.URL,
+	})
+	hook := httptest.NewServer(client.PayoutWebhookHandler(func(ctx context.Context, p *echelon.Payout) error {
+		fmt.Println("payout", p.ID, p.Status, p.Amount)
+		return nil
+	}))
+	defer hook.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := client.CreatePayout(ctx, echelon.PayoutRequest{
+		ID: "payout-7", Amount: paykit.Money{Amount: 250000, Currency: "INR"},
+		Method: "BANK_TRANSFER", AccountName: "Asha Rao", AccountNumber: "001234567890",
+		CallbackURL: hook.URL,
+	})
+	if err != nil {
+		panic(err)
+	}
+	_, _ = fake.Pay("payout-7")
+	_ = fake.WaitDelivered(ctx, "payout-7")
+	status, _ := fake.Redeliver(ctx, "payout-7") // a copy: acknowledged, the function not run again
+	fmt.Println("redelivery answered", status)
+	// Output:
+	// payout payout-7 succeeded 2500.00 INR
+	// redelivery answered 200
 }
 
 // The payment methods for an amount; the endpoint's '!' goes on the wire as it is.
