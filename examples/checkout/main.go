@@ -24,6 +24,7 @@ type section struct {
 var sections = []section{
 	{"eCredits (crypto payment by QR code)", runECredits},
 	{"Entrecard (signed buy link, paid in credits)", runEntrecard},
+	{"Ecster (invoice checkout: cart, OEN, partial capture, refund)", runEcster},
 	{"EchelonPay (payin by bank transfer, callback, payout)", runEchelon},
 }
 
