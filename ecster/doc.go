@@ -39,7 +39,9 @@
 // its creditedAmount, and its status maps as OrderStatus.PaykitStatus says. Capture is a
 // DEBIT, Refund a CREDIT (split over several debits when one has too little left), Cancel an
 // ANNUL of what is not debited; a zero Money captures or refunds all that remains, and an
-// amount above that is refused before anything is sent.
+// amount above that is refused before anything is sent. Swish orders, which Ecster charges
+// at purchase (they arrive FULLY_DELIVERED), are refunded through Ecster's separate
+// /refunds endpoint, which this package does not implement.
 //
 // # Authentication
 //

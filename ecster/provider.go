@@ -34,8 +34,8 @@ var now = time.Now
 // req.ID (NewID when empty, at most 64 characters) is the orderReference; req.NotifyURL is
 // the notificationUrl (signed when Config.NotifySecret is set), req.ReturnURL the returnUrl,
 // req.Description the cart's message, req.Locale the checkout's locale (else Config.Locale).
-// req.Reference is not sent: Ecster's one reference is the orderReference, which holds the
-// id.
+// req.Reference and req.CancelURL are not sent: Ecster's one reference is the orderReference,
+// which holds the id, and its checkout has no cancel URL.
 //
 // A repeated CreatePayment for an id whose order exists returns the order's current state,
 // with no Action and no new cart: a payment that is authorized or paid offers no new way to

@@ -158,6 +158,15 @@ func (c *Client) transact(ctx context.Context, op, orderID string, typ Transacti
 			return nil, o, true, outcome(sendErr, op, paykit.ErrUnavailable, ref, "it was not on the order when read after the last attempt")
 		}
 		if err := c.pause(ctx, send); err != nil {
+			var past *pastDeadline
+			if errors.As(err, &past) {
+				// Like the transport's own retries: a wait the deadline would cut short is
+				// not started, and the call ends with the provider's failure, saying how
+				// long the wait would have been.
+				e := outcome(sendErr, op, paykit.ErrUnavailable, ref, "it was not on the order when read, and the context's deadline leaves no time to send it again")
+				e.RetryAfter = past.wait
+				return nil, o, true, e
+			}
 			return nil, o, true, outcome(sendErr, op, err, ref, "it was not on the order when read, and the caller's context ended before it could be sent again")
 		}
 	}
@@ -172,7 +181,7 @@ func mayHaveReached(err error) bool {
 
 // outcome is the error of a transaction whose failure was not resolved: the last send's error
 // with kind and a message naming the reference, so that the merchant can look for it.
-func outcome(sendErr error, op string, kind error, ref, what string) error {
+func outcome(sendErr error, op string, kind error, ref, what string) *paykit.Error {
 	e := &paykit.Error{Provider: ProviderName, Op: op, Kind: kind, Err: sendErr}
 	var pe *paykit.Error
 	if errors.As(sendErr, &pe) {
@@ -185,6 +194,11 @@ func outcome(sendErr error, op string, kind error, ref, what string) error {
 	e.Message = "transactionReference " + ref + ": " + what
 	return e
 }
+
+// pastDeadline says a wait before sending again would outlast the context's deadline.
+type pastDeadline struct{ wait time.Duration }
+
+func (p *pastDeadline) Error() string { return "the wait would pass the context's deadline" }
 
 // pause waits before a transaction is sent again: exponential with full jitter between the
 // retry policy's MinWait and MaxWait. A wait that would pass ctx's deadline is not started.
@@ -199,7 +213,7 @@ func (c *Client) pause(ctx context.Context, n int) error {
 		d += rand.N(upper - p.MinWait + 1)
 	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-		return context.DeadlineExceeded
+		return &pastDeadline{wait: d}
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -437,4 +438,26 @@ func TestNativeTransactions(t *testing.T) {
 	require.True(t, errors.As(err, &pe))
 	assert.ErrorIs(t, err, paykit.ErrUnprocessable, "a FULLY_DELIVERED order takes no debit")
 	assert.Equal(t, "4424", pe.Code)
+}
+
+// A resend whose wait the caller's deadline would cut short is not started: the call ends
+// at once with the provider's failure (ErrUnavailable), not a deadline error, and the debit
+// was sent once.
+func TestResendWaitPastTheDeadline(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t, ecstertest.Config{}, ecster.Config{}, paykit.WithRetry(paykit.RetryPolicy{MaxAttempts: 3, MinWait: time.Minute, MaxWait: time.Minute}))
+	ctx := ctxT(t)
+	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+
+	srv.FailNext(1, http.StatusServiceUnavailable, postTx)
+	short, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := c.Capture(short, id, sek(100))
+	require.ErrorIs(t, err, paykit.ErrUnavailable)
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
+	assert.NoError(t, short.Err(), "it did not wait for the deadline")
+	var pe *paykit.Error
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, time.Minute, pe.RetryAfter, "the wait it did not start")
+	assert.Equal(t, 1, srv.Calls(http.MethodPost, ecstertest.RouteTransactions))
 }
