@@ -7,8 +7,9 @@ PKGS        := ./...
 
 .PHONY: test lint bench fuzz demo cover
 
-## test: vet, then every test with the race detector
+## test: vet, then every test with the race detector (the redisstore tests need redis-server)
 test:
+	@command -v redis-server >/dev/null 2>&1 || echo "redis-server is not on PATH: the redisstore tests will be skipped (apt-get install redis-server; PAYKIT_REQUIRE_REDIS=1 fails them instead)"
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
 

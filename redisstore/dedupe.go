@@ -112,7 +112,10 @@ func (s *dedupStore) Claim(ctx context.Context, key string) (bool, error) {
 			return true, nil
 		}
 		// Held by someone else: look again soon, and no later than its lease's end.
-		wait := min(poll/2+mrand.N(poll/2+1), time.Duration(max(res[1], 0)+1)*time.Millisecond)
+		wait := poll/2 + mrand.N(poll/2+1)
+		if left := res[1]; left >= 0 {
+			wait = min(wait, time.Duration(left+1)*time.Millisecond)
+		}
 		poll = min(2*poll, maxPoll)
 		t := time.NewTimer(wait)
 		select {

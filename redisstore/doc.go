@@ -52,7 +52,9 @@
 // When Redis cannot be reached, Wait falls back to a local limiter of the same limit and
 // window, logging a warning, so payments keep flowing; it tries Redis again at most once a
 // second, in the background, and returns to the shared window (logging it) when Redis
-// answers. While it has fallen back, N replicas may together start up to N × limit requests
+// answers. The Wait that finds Redis gone first takes as long as the client's dial and retry
+// settings make a failing command take (with go-redis's defaults, about 2 s for a refused
+// connection); the waits after it do not ask Redis. While it has fallen back, N replicas may together start up to N × limit requests
 // per window; the provider refuses the excess with 429, which paykit's clients retry.
 //
 // # Entrecard store
