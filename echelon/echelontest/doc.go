@@ -52,7 +52,7 @@
 // are paid from the merchant's balance (Config.Balances), amount and fee taken at creation
 // (422 when the balance does not cover them) and given back when the payout fails, expires
 // or is cancelled; a paid payin adds its amount less its fee. The fee is Config.FeePercent of
-// the amount, rounded down to a whole major unit's hundredth.
+// the amount, rounded down to the currency's minor unit.
 //
 // # Callbacks
 //

@@ -3,6 +3,7 @@ package echelontest
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -366,11 +367,7 @@ func (s *Server) createPayment(r *http.Request, k kind, id string, tok *issued) 
 		}
 		p.email, _ = pm["emailAddress"].(string)
 	}
-	if s.cfg.FeePercent > 0 {
-		p.fee = paykit.Money{Amount: amount.Amount / 100 * int64(s.cfg.FeePercent), Currency: amount.Currency}
-	} else {
-		p.fee = paykit.Money{Currency: amount.Currency}
-	}
+	p.fee = paykit.Money{Amount: s.fee(amount.Amount), Currency: amount.Currency}
 
 	now := s.Now()
 	s.mu.Lock()
@@ -406,6 +403,19 @@ func (s *Server) createPayment(r *http.Request, k kind, id string, tok *issued) 
 	store[id] = p
 	s.fake.SetPaymentNotifyURL(id, p.callbackURL)
 	return jsonResponse(http.StatusOK, p.toJSON())
+}
+
+// fee is FeePercent of amount (in minor units), rounded down.
+func (s *Server) fee(amount int64) int64 {
+	pct := int64(s.cfg.FeePercent)
+	switch {
+	case pct <= 0:
+		return 0
+	case amount > math.MaxInt64/pct:
+		// Too large to multiply first; the rounding is the same to within a minor unit.
+		return amount / 100 * pct
+	}
+	return amount * pct / 100
 }
 
 // getPayment serves GET /payins/{id} and GET /payouts/{id}.
