@@ -62,7 +62,9 @@ const (
 )
 
 // NewDedupStore returns a paykit.DedupStore kept in rdb, shared by every replica that uses
-// the same Redis and prefix. Give it to the webhook handler with paykit.WithDedupStore.
+// the same Redis and prefix. Give it to the webhook handler with paykit.WithDedupStore. Make
+// one per process and keep it: Finish names only the key, so the store remembers, in
+// memory, the token of each claim it holds, and a Finish must reach the store that claimed.
 func NewDedupStore(rdb redis.UniversalClient, opts ...Option) paykit.DedupStore {
 	return &dedupStore{rdb: rdb, cfg: newConfig(opts), tokens: make(map[string]string)}
 }
