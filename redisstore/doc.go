@@ -54,8 +54,10 @@
 // second, in the background, and returns to the shared window (logging it) when Redis
 // answers. The Wait that finds Redis gone first takes as long as the client's dial and retry
 // settings make a failing command take (with go-redis's defaults, about 2 s for a refused
-// connection); the waits after it do not ask Redis. While it has fallen back, N replicas may together start up to N × limit requests
-// per window; the provider refuses the excess with 429, which paykit's clients retry.
+// connection); the waits after it do not ask Redis. While it has fallen back, N replicas may
+// together start up to N × limit requests per window, and the shared window does not learn
+// of the starts counted locally, so the first window after Redis returns may see them and
+// limit more; the provider refuses the excess with 429, which paykit's clients retry.
 //
 // # Entrecard store
 //
