@@ -8,7 +8,8 @@ import (
 )
 
 // The sentinel errors. Every error paykit returns for a failed call is an *Error whose Kind is
-// one of these, so callers test with errors.Is(err, paykit.ErrNotFound).
+// one of these (or the context's error when the caller's context ended the call), so callers
+// test with errors.Is(err, paykit.ErrNotFound).
 var (
 	// ErrInvalidRequest: the provider answered 400, or paykit refused the request before
 	// sending anything.
@@ -51,8 +52,16 @@ type Error struct {
 	Type       string        // the provider's error type, if any
 	Message    string        // the provider's or paykit's explanation
 	RetryAfter time.Duration // how long the provider asked to wait, if it did
-	Kind       error         // one of the sentinel errors
-	Err        error         // the underlying cause, if any
+	// Kind is one of the sentinel errors, or the context's error (context.Canceled,
+	// context.DeadlineExceeded) when the caller's own context ended the call.
+	Kind error
+	Err  error // the underlying cause, if any
+	// Unprocessed says the provider certainly did not process the call: paykit refused it
+	// before sending anything, or no attempt of it was written to a connection, or the
+	// provider refused every attempt without processing it (a 4xx other than 408 and 409;
+	// 429 included). It is false whenever any attempt may have been processed. Router fails
+	// over to another provider only on such an error.
+	Unprocessed bool
 	// Body is the provider's raw error body, cut to 4 KiB, for diagnosis. It is not part of
 	// Error(), because a provider may echo what it was sent.
 	Body []byte

@@ -253,7 +253,7 @@ func (r PaymentRequest) Validate() error {
 }
 
 func invalid(format string, args ...any) error {
-	return &Error{Op: "validate request", Kind: ErrInvalidRequest, Message: fmt.Sprintf(format, args...)}
+	return &Error{Op: "validate request", Kind: ErrInvalidRequest, Message: fmt.Sprintf(format, args...), Unprocessed: true}
 }
 
 // ActionType says what kind of next step an Action is.

@@ -16,9 +16,12 @@ import (
 // For is the error maker of one provider, named by the provider's name.
 type For string
 
-// Errorf returns an error of kind for op with a formatted message.
+// Errorf returns an error of kind for op with a formatted message. An ErrInvalidRequest or
+// ErrUnsupported made here is a refusal before anything was sent, so it is marked
+// Unprocessed; use Wrap with the cause for an error about something the provider answered.
 func (p For) Errorf(op string, kind error, format string, args ...any) *paykit.Error {
-	return &paykit.Error{Provider: string(p), Op: op, Kind: kind, Message: fmt.Sprintf(format, args...)}
+	return &paykit.Error{Provider: string(p), Op: op, Kind: kind, Message: fmt.Sprintf(format, args...),
+		Unprocessed: kind == paykit.ErrInvalidRequest || kind == paykit.ErrUnsupported}
 }
 
 // Wrap returns an error of kind for op caused by err, with msg ("" for none).
@@ -29,7 +32,7 @@ func (p For) Wrap(op string, kind error, err error, msg string) *paykit.Error {
 // Unsupported returns the ErrUnsupported error of an operation the provider cannot do; why
 // says what to do instead.
 func (p For) Unsupported(op, why string) *paykit.Error {
-	return &paykit.Error{Provider: string(p), Op: op, Kind: paykit.ErrUnsupported, Message: why}
+	return &paykit.Error{Provider: string(p), Op: op, Kind: paykit.ErrUnsupported, Message: why, Unprocessed: true}
 }
 
 // WithOp names the provider and op on err when it is a *paykit.Error made without them (the

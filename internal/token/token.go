@@ -94,6 +94,11 @@ func (s *Source) Token(ctx context.Context) (string, error) {
 		margin := min(max(t.ExpiresAt.Sub(start)/10, 0), MaxMargin)
 		s.current = t
 		s.renewAt = t.ExpiresAt.Add(-margin)
+		if t.ExpiresAt.IsZero() {
+			// No expiry given: keep the token until the provider refuses it (a 401 calls
+			// Invalidate), rather than fetching a new one for every call.
+			s.renewAt = time.Unix(1<<62, 0)
+		}
 		return t.Value, nil
 	})
 	if s.beforeWait != nil {

@@ -468,3 +468,26 @@ func TestFresh(t *testing.T) {
 	s.Invalidate("t3")
 	assert.False(t, s.Fresh("t3"), "invalidated")
 }
+
+// A token that comes without an expiry is kept until the provider refuses it, instead of
+// being fetched again for every call.
+func TestTokenWithoutExpiryIsKeptUntilInvalidated(t *testing.T) {
+	t.Parallel()
+	var fetches atomic.Int64
+	s := NewSource(func(context.Context) (Token, error) {
+		n := fetches.Add(1)
+		return Token{Value: fmt.Sprintf("t%d", n)}, nil
+	})
+	ctx := context.Background()
+	for range 5 {
+		v, err := s.Token(ctx)
+		require.NoError(t, err)
+		require.Equal(t, "t1", v)
+	}
+	assert.True(t, s.Fresh("t1"))
+	assert.Equal(t, int64(1), fetches.Load())
+	s.Invalidate("t1")
+	v, err := s.Token(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "t2", v)
+}

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-resty/resty/v2"
 
@@ -25,6 +26,9 @@ type attemptResult struct {
 	retryable    bool
 	unauthorized bool
 	token        string
+	// unprocessed: the provider certainly did not process this attempt (it was not written,
+	// or the provider refused it with a 4xx other than 408 and 409).
+	unprocessed bool
 }
 
 // exchange is what sending one request gave: an answer, or the error that stopped it.
@@ -44,6 +48,7 @@ func (c *Client) attempt(ctx context.Context, req Request, body []byte, n int) a
 	r := c.prepare(req, body)
 	token, failed := c.acquire(ctx, req)
 	if failed != nil {
+		failed.unprocessed = true // nothing of the request was sent
 		return *failed
 	}
 	x := c.send(ctx, r, req, token)
@@ -117,9 +122,10 @@ func (c *Client) tokenFailed(ctx context.Context, op string, err error) attemptR
 			}
 			cp.Kind = paykit.ErrUnavailable
 		}
-		// Keep the authentication call's status and kind; a 5xx there is as retryable as a
-		// 5xx here, since nothing of this request was sent.
-		return attemptResult{err: &cp, retryable: cp.StatusCode == 0 || cp.StatusCode == 429 || cp.StatusCode >= 500}
+		// Keep the authentication call's status and kind. Not retried here: the
+		// authentication call went through its own retries already, and retrying it again
+		// for each attempt of this call would multiply them (3 × 3 token requests).
+		return attemptResult{err: &cp}
 	}
 	if cerr != nil {
 		// The caller gave up while waiting for a token: that says nothing about the
@@ -208,13 +214,13 @@ func (c *Client) sendFailed(ctx context.Context, req Request, x exchange, token 
 		// The caller's own context ended the attempt, not the provider.
 		e := c.errorf(red, req.Op, cerr, x.err, "")
 		e.StatusCode = x.status
-		return attemptResult{err: e, token: token}
+		return attemptResult{err: e, token: token, unprocessed: !x.wrote}
 	}
 	// Failures of the provider or the network, the per-attempt timeout included. Not
 	// written: the provider cannot have seen the request, any request may go again.
 	e := c.errorf(red, req.Op, paykit.ErrUnavailable, x.err, "")
 	e.StatusCode = x.status
-	return attemptResult{err: e, retryable: !x.wrote || req.Repeatable, token: token}
+	return attemptResult{err: e, retryable: !x.wrote || req.Repeatable, token: token, unprocessed: !x.wrote}
 }
 
 // tooLarge: the answer passed the limit. The provider processed the request, so only a
@@ -270,13 +276,18 @@ func (c *Client) refused(req Request, x exchange, token string) attemptResult {
 		e.Kind = paykit.ErrUnavailable
 	}
 	c.decode(x.body, e)
-	// A provider may echo what it was sent, in any field.
-	e.Code, e.Type, e.Message = red.String(e.Code), red.String(e.Type), red.String(e.Message)
+	// A provider may echo what it was sent, in any field. Redacted whole, then cut: a long
+	// detail must not make every log line that prints the error as long.
+	e.Code, e.Type = cut(red.String(e.Code), maxErrorField), cut(red.String(e.Type), maxErrorField)
+	e.Message = cut(red.String(e.Message), maxErrorMessage)
 	return attemptResult{
 		err:          e,
 		retryable:    x.status == http.StatusTooManyRequests || ((x.status >= 500 || x.status == http.StatusRequestTimeout) && req.Repeatable),
 		unauthorized: x.status == http.StatusUnauthorized,
 		token:        token,
+		// A 4xx is the provider saying it did not process the request, except a 408 (it
+		// gave up reading it) and a 409 (something exists already).
+		unprocessed: x.status >= 400 && x.status < 500 && x.status != http.StatusRequestTimeout && x.status != http.StatusConflict,
 	}
 }
 
@@ -297,4 +308,21 @@ func (c *Client) logAttempt(ctx context.Context, req Request, red *Redactor, att
 		attrs = append(attrs, slog.String("error", red.String(err.Error())))
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "paykit http attempt", attrs...)
+}
+
+// The longest Code, Type and Message kept from a provider's error body (Body keeps 4 KiB).
+const (
+	maxErrorField   = 256
+	maxErrorMessage = 1024
+)
+
+// cut returns s cut to at most n bytes on a rune boundary, marked with "…" when cut.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -169,8 +169,8 @@ func TestTokenErrorNotShared(t *testing.T) {
 	src := token.NewSource(func(context.Context) (token.Token, error) { return token.Token{}, authErr })
 	c := newTestClient(t, srv.URL, func(cfg *Config) {
 		cfg.Auth = src
-		// Every wait is an hour: past any test deadline, so Do answers at once and sets
-		// RetryAfter on the error it returns.
+		// Every wait is an hour: past any test deadline, so a Do that retried would answer at
+		// once and set RetryAfter on the error it returns.
 		cfg.Settings.Retry = paykit.RetryPolicy{MaxAttempts: 3, MinWait: time.Hour, MaxWait: time.Hour}
 	})
 	const callers = 20
@@ -190,11 +190,13 @@ func TestTokenErrorNotShared(t *testing.T) {
 		checkKind(t, err, paykit.ErrUnavailable)
 		if pe := asError(t, err); pe == authErr {
 			t.Errorf("Do returned the token source's own error value")
-		} else if pe.RetryAfter != time.Hour || pe.StatusCode != 503 {
-			t.Errorf("RetryAfter, StatusCode = %v, %d, want 1h, 503", pe.RetryAfter, pe.StatusCode)
+		} else if pe.RetryAfter != 0 || pe.StatusCode != 503 || !pe.Unprocessed {
+			// A failed token fetch is not retried by the call that needed it (the fetch
+			// went through its own retries), and nothing of the call was sent.
+			t.Errorf("RetryAfter, StatusCode, Unprocessed = %v, %d, %v, want 0, 503, true", pe.RetryAfter, pe.StatusCode, pe.Unprocessed)
 		}
 	}
-	if authErr.RetryAfter != 0 || authErr.Err != nil {
+	if authErr.RetryAfter != 0 || authErr.Err != nil || authErr.Unprocessed {
 		t.Errorf("the fetch's error was changed: RetryAfter %v, Err %v", authErr.RetryAfter, authErr.Err)
 	}
 	if n := served.Load(); n != 0 {

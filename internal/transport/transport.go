@@ -244,13 +244,18 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		} else {
 			b, err := json.Marshal(req.Body)
 			if err != nil {
-				return nil, c.errorf(c.redactor, req.Op, paykit.ErrInvalidRequest, err, "encoding the request body")
+				e := c.errorf(c.redactor, req.Op, paykit.ErrInvalidRequest, err, "encoding the request body")
+				e.Unprocessed = true
+				return nil, e
 			}
 			body = b
 		}
 	}
 	policy := c.settings.Retry
 	refreshed := false
+	// unprocessed stays true while every attempt so far certainly was not processed: only
+	// then may the final error say so (a create that failed this way can go elsewhere).
+	unprocessed := true
 	for attempt := 1; ; attempt++ {
 		// The attempt sent again after a 401 is not counted against MaxAttempts, but it is
 		// one more request on the wire, and the log numbers requests.
@@ -262,6 +267,8 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		if res.err == nil {
 			return res.resp, nil
 		}
+		unprocessed = unprocessed && res.unprocessed
+		res.err.Unprocessed = unprocessed
 		if res.unauthorized && c.auth != nil && !req.NoAuth && !refreshed {
 			// A 401 means the provider refused the token and did not process the request:
 			// refresh once and send again, without counting it as a retry.
