@@ -158,8 +158,11 @@ func (w *wireOrder) decode() Order {
 		OrderReference: w.OrderReference, Properties: w.Properties, Consumer: w.Consumer,
 		summary: w.Transactions == nil,
 	}
-	for i := range w.Transactions {
-		o.Transactions = append(o.Transactions, w.Transactions[i].decode())
+	if len(w.Transactions) > 0 {
+		o.Transactions = make([]Transaction, len(w.Transactions))
+		for i := range w.Transactions {
+			o.Transactions[i] = w.Transactions[i].decode()
+		}
 	}
 	return o
 }

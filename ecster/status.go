@@ -29,6 +29,27 @@ const (
 	StatusManualProcessing   OrderStatus = "MANUAL_PROCESSING"   // handled manually by Ecster
 )
 
+// jsonString reads a JSON string. The words and times of Ecster's answers hold no escapes,
+// so those are read without a second pass of the JSON decoder (an order holds many of them);
+// anything else goes through encoding/json.
+func jsonString(b []byte) (string, error) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		plain := true
+		for _, c := range b[1 : len(b)-1] {
+			if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return string(b[1 : len(b)-1]), nil
+		}
+	}
+	var v string
+	err := json.Unmarshal(b, &v)
+	return v, err
+}
+
 // ParseOrderStatus normalizes an order status word: ANNULED (one L, as older integrations
 // spell it) is ANNULLED; anything else is kept as it came.
 func ParseOrderStatus(s string) OrderStatus {
@@ -40,8 +61,8 @@ func ParseOrderStatus(s string) OrderStatus {
 
 // UnmarshalJSON reads the status with ParseOrderStatus.
 func (s *OrderStatus) UnmarshalJSON(b []byte) error {
-	var v string
-	if err := json.Unmarshal(b, &v); err != nil {
+	v, err := jsonString(b)
+	if err != nil {
 		return err
 	}
 	*s = ParseOrderStatus(v)
@@ -123,8 +144,8 @@ func ParseOrderEvent(s string) OrderEvent {
 
 // UnmarshalJSON reads the event with ParseOrderEvent.
 func (e *OrderEvent) UnmarshalJSON(b []byte) error {
-	var v string
-	if err := json.Unmarshal(b, &v); err != nil {
+	v, err := jsonString(b)
+	if err != nil {
 		return err
 	}
 	*e = ParseOrderEvent(v)
@@ -155,8 +176,8 @@ func ParseTransactionType(s string) TransactionType {
 
 // UnmarshalJSON reads the type with ParseTransactionType.
 func (t *TransactionType) UnmarshalJSON(b []byte) error {
-	var v string
-	if err := json.Unmarshal(b, &v); err != nil {
+	v, err := jsonString(b)
+	if err != nil {
 		return err
 	}
 	*t = ParseTransactionType(v)

@@ -232,9 +232,13 @@ func TransactionReference(id string, typ TransactionType, seq int) string {
 	return id + "-" + string(typ) + "-" + strconv.Itoa(seq)
 }
 
-// referenceSeq returns the sequence number of ref if it is TransactionReference(id, typ, n).
-func referenceSeq(ref, id string, typ TransactionType) (int, bool) {
-	rest, ok := strings.CutPrefix(ref, id+"-"+string(typ)+"-")
+// referencePrefix is what TransactionReference(id, typ, n) starts with.
+func referencePrefix(id string, typ TransactionType) string { return id + "-" + string(typ) + "-" }
+
+// referenceSeq returns the sequence number of ref if it is TransactionReference(id, typ, n),
+// whose prefix is prefix.
+func referenceSeq(ref, prefix string) (int, bool) {
+	rest, ok := strings.CutPrefix(ref, prefix)
 	if !ok || rest == "" || rest[0] == '0' || !digitsOnly(rest) {
 		return 0, false
 	}
@@ -305,8 +309,9 @@ func reservedKey(id string, typ TransactionType) string { return id + "\x00" + s
 // order is o.
 func (l *opLocks) next(id string, typ TransactionType, o *Order) int {
 	high := 0
+	prefix := referencePrefix(id, typ)
 	for _, t := range o.Transactions {
-		if n, ok := referenceSeq(t.TransactionReference, id, typ); ok && n > high {
+		if n, ok := referenceSeq(t.TransactionReference, prefix); ok && n > high {
 			high = n
 		}
 	}
