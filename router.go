@@ -1,0 +1,408 @@
+package paykit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/paykit/paykit/internal/ids"
+)
+
+// Router is a Provider over several providers: the gateway a merchant would otherwise write
+// by hand. CreatePayment picks a provider by ordered rules (currency, country, amount,
+// capabilities, or a function), records which provider owns the payment id before the create
+// is sent, and fails over to the next provider only when the first one certainly created
+// nothing. GetPayment, Capture, Refund and Cancel go to the provider that owns the id.
+// WebhookHandler mounts every provider's notification endpoint under one prefix.
+//
+// # Failover
+//
+// A create fails over to the next candidate only when both of these hold:
+//
+//  1. its error says the provider certainly did not process the call (Error.Unprocessed):
+//     paykit refused it before sending anything (the provider cannot take the request: a
+//     currency it does not take, an id it cannot hold), no attempt was written to a
+//     connection (DNS, dial or TLS failure, a limiter or token failure), or the provider
+//     refused every attempt without processing it (a 4xx other than 408 and 409, which
+//     includes 400, 401, 403 and 429 after the allowed retries); and
+//  2. that provider, asked for the id, says it has no such payment (ErrNotFound, or it
+//     refuses the id as one it cannot hold).
+//
+// Anything else never fails over: a 5xx, a timeout or a dropped connection after the request
+// was written, a malformed answer, a 409, an amount mismatch, or the caller's own context
+// ending. The provider may have created the payment, so the error is returned with the
+// payment id (Error.PaymentID): repeating CreatePayment with that id goes to the same
+// provider, which returns the payment as it stands.
+//
+// # Ownership
+//
+// The OwnershipStore records the owner before the create is sent, and a failover moves the
+// record only while the previous provider still owns it; a repeated CreatePayment with an id
+// that has an owner goes to that owner, whatever the rules would pick now. A crash between
+// the record and the create leaves an owner whose provider never saw the payment (GetPayment
+// answers ErrNotFound, and repeating the create there makes it), never a payment that
+// nobody can find. Replicas share a store (redisstore has one); the default is in memory.
+type Router struct {
+	providers map[string]Provider
+	names     []string
+	routes    []Route
+	owners    OwnershipStore
+	log       *slog.Logger
+}
+
+// RouterName is the Router's Name.
+const RouterName = "router"
+
+// Route is one routing rule: payments that Match go to Providers, in order of preference.
+type Route struct {
+	Name      string   // names the rule in logs and errors
+	Match     Match    // which payments the rule takes; the zero Match takes every payment
+	Providers []string // provider names (Provider.Name) in order of preference
+}
+
+// Match selects payment requests. Every condition given must hold; an empty one holds for
+// every request.
+type Match struct {
+	Currencies []string // the amount's currency is one of these
+	// Countries holds ISO 3166-1 alpha-2 codes. The request's country is Customer.Country,
+	// else the region of Locale ("sv-SE" is SE); a request with neither does not match.
+	Countries []string
+	// MinAmount and MaxAmount bound the amount in minor units, both inclusive; a zero
+	// MaxAmount sets no upper bound.
+	MinAmount, MaxAmount int64
+	// Needs lists capabilities a provider must have to be picked (e.g. Capture for a shop
+	// that ships before it charges): a provider of the rule without one is skipped.
+	Needs Capabilities
+	// Func, when set, must also return true.
+	Func func(PaymentRequest) bool
+}
+
+// RouterOption configures NewRouter.
+type RouterOption func(*Router)
+
+// WithOwnershipStore makes the Router remember owners in s, e.g. one shared by replicas.
+func WithOwnershipStore(s OwnershipStore) RouterOption { return func(r *Router) { r.owners = s } }
+
+// WithRouterLogger logs every failover and refusal of the Router at warning level.
+func WithRouterLogger(l *slog.Logger) RouterOption { return func(r *Router) { r.log = l } }
+
+// NewRouter returns a Router over providers with routes tried in order. Provider names must
+// be unique and every route must name known providers.
+func NewRouter(providers []Provider, routes []Route, opts ...RouterOption) (*Router, error) {
+	r := &Router{providers: make(map[string]Provider, len(providers)), routes: slices.Clone(routes)}
+	for _, o := range opts {
+		if o != nil {
+			o(r)
+		}
+	}
+	if r.owners == nil {
+		r.owners = NewMemoryOwnershipStore()
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	r.log = r.log.With("provider", RouterName)
+	for _, p := range providers {
+		if p == nil {
+			return nil, routerError("new router", "", ErrInvalidRequest, "a provider is nil")
+		}
+		name := p.Name()
+		if _, dup := r.providers[name]; dup || name == "" {
+			return nil, routerError("new router", "", ErrInvalidRequest, fmt.Sprintf("provider name %q is empty or given twice", name))
+		}
+		r.providers[name] = p
+		r.names = append(r.names, name)
+	}
+	if len(r.routes) == 0 {
+		return nil, routerError("new router", "", ErrInvalidRequest, "no routes")
+	}
+	for i, rt := range r.routes {
+		if len(rt.Providers) == 0 {
+			return nil, routerError("new router", "", ErrInvalidRequest, fmt.Sprintf("route %d (%s) names no provider", i, rt.Name))
+		}
+		for _, n := range rt.Providers {
+			if _, ok := r.providers[n]; !ok {
+				return nil, routerError("new router", "", ErrInvalidRequest, fmt.Sprintf("route %d (%s) names unknown provider %q", i, rt.Name, n))
+			}
+		}
+	}
+	return r, nil
+}
+
+var _ Provider = (*Router)(nil)
+
+// Name returns "router".
+func (r *Router) Name() string { return RouterName }
+
+// Capabilities is what at least one of the providers can do; an operation on a payment
+// whose owner cannot do it returns that provider's ErrUnsupported.
+func (r *Router) Capabilities() Capabilities {
+	var c Capabilities
+	for _, n := range r.names {
+		pc := r.providers[n].Capabilities()
+		c.Capture = c.Capture || pc.Capture
+		c.PartialCapture = c.PartialCapture || pc.PartialCapture
+		c.Refund = c.Refund || pc.Refund
+		c.PartialRefund = c.PartialRefund || pc.PartialRefund
+		c.Cancel = c.Cancel || pc.Cancel
+		c.Webhooks = c.Webhooks || pc.Webhooks
+		c.Payouts = c.Payouts || pc.Payouts
+	}
+	return c
+}
+
+// Provider returns the provider named name, for its native API.
+func (r *Router) Provider(name string) (Provider, bool) {
+	p, ok := r.providers[name]
+	return p, ok
+}
+
+// Candidates returns, in order, the providers the rules give req: those of every matching
+// route whose Capabilities have what the route's Match needs, each once.
+func (r *Router) Candidates(req PaymentRequest) []string {
+	var out []string
+	for _, rt := range r.routes {
+		if !rt.Match.matches(req) {
+			continue
+		}
+		for _, n := range rt.Providers {
+			if !slices.Contains(out, n) && covers(r.providers[n].Capabilities(), rt.Match.Needs) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// CreatePayment creates the payment at the first candidate provider (see Candidates), or
+// returns the payment as it stands at the provider that owns req.ID already. It fails over
+// only as the Router's doc says. An empty req.ID is generated in the form the first candidate
+// takes (32 hex digits for Entrecard, a dashed UUID for the others). Every error carries the
+// id in Error.PaymentID.
+func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Payment, error) {
+	const op = "create payment"
+	cands := r.Candidates(req)
+	if req.ID == "" {
+		req.ID = ids.UUID()
+		if len(cands) > 0 && cands[0] == "entrecard" {
+			req.ID = ids.Hex32()
+		}
+	}
+	if err := req.Validate(); err != nil {
+		return nil, withPaymentID(err, req.ID)
+	}
+	if len(cands) == 0 {
+		return nil, routerError(op, req.ID, ErrUnsupported, "no route takes this payment")
+	}
+	owner, err := r.owners.Claim(ctx, req.ID, cands[0])
+	if err != nil {
+		return nil, storeFailed(op, req.ID, err)
+	}
+	if owner != cands[0] {
+		// The id is taken: this is a repeat of a create that went to owner. Only owner can
+		// say what became of it.
+		p, ok := r.providers[owner]
+		if !ok {
+			return nil, routerError(op, req.ID, ErrConflict, fmt.Sprintf("the payment is owned by %q, which this router does not know", owner))
+		}
+		pay, err := p.CreatePayment(ctx, req)
+		return pay, withPaymentID(err, req.ID)
+	}
+	for i, name := range cands {
+		p := r.providers[name]
+		pay, err := p.CreatePayment(ctx, req)
+		if err == nil {
+			return pay, nil
+		}
+		if i+1 == len(cands) || !r.createdNothing(ctx, p, req.ID, err) {
+			return nil, withPaymentID(err, req.ID)
+		}
+		next := cands[i+1]
+		if merr := r.owners.Move(ctx, req.ID, name, next); merr != nil {
+			// Someone else moved or took the id meanwhile: do not race them.
+			return nil, withPaymentID(err, req.ID)
+		}
+		r.log.WarnContext(ctx, "router: failing over", "payment_id", req.ID, "from", name, "to", next, "error", err)
+	}
+	panic("unreachable")
+}
+
+// createdNothing reports whether the failed create err at p certainly created nothing: the
+// error says p did not process it, and p, asked, has no payment with the id.
+func (r *Router) createdNothing(ctx context.Context, p Provider, id string, err error) bool {
+	var pe *Error
+	if !errors.As(err, &pe) || !pe.Unprocessed || isContextErr(pe.Kind) || ctx.Err() != nil {
+		return false
+	}
+	_, gerr := p.GetPayment(ctx, id)
+	if gerr == nil {
+		return false
+	}
+	var ge *Error
+	if errors.Is(gerr, ErrNotFound) {
+		return true
+	}
+	// A provider that refuses the id itself before or without processing (an id in a form
+	// it cannot hold) cannot have a payment with it.
+	return errors.As(gerr, &ge) && ge.Unprocessed && errors.Is(gerr, ErrInvalidRequest)
+}
+
+// owner returns the provider that owns id.
+func (r *Router) owner(ctx context.Context, op, id string) (Provider, error) {
+	name, ok, err := r.owners.Owner(ctx, id)
+	if err != nil {
+		return nil, storeFailed(op, id, err)
+	}
+	if !ok {
+		return nil, routerError(op, id, ErrNotFound, "no provider owns this payment")
+	}
+	p, ok := r.providers[name]
+	if !ok {
+		return nil, routerError(op, id, ErrNotFound, fmt.Sprintf("the payment is owned by %q, which this router does not know", name))
+	}
+	return p, nil
+}
+
+// GetPayment asks the provider that owns id.
+func (r *Router) GetPayment(ctx context.Context, id string) (*Payment, error) {
+	p, err := r.owner(ctx, "get payment", id)
+	if err != nil {
+		return nil, err
+	}
+	return p.GetPayment(ctx, id)
+}
+
+// Capture asks the provider that owns id.
+func (r *Router) Capture(ctx context.Context, id string, amount Money) (*Payment, error) {
+	p, err := r.owner(ctx, "capture", id)
+	if err != nil {
+		return nil, err
+	}
+	return p.Capture(ctx, id, amount)
+}
+
+// Refund asks the provider that owns id.
+func (r *Router) Refund(ctx context.Context, id string, amount Money) (*Payment, error) {
+	p, err := r.owner(ctx, "refund", id)
+	if err != nil {
+		return nil, err
+	}
+	return p.Refund(ctx, id, amount)
+}
+
+// Cancel asks the provider that owns id.
+func (r *Router) Cancel(ctx context.Context, id string) (*Payment, error) {
+	p, err := r.owner(ctx, "cancel", id)
+	if err != nil {
+		return nil, err
+	}
+	return p.Cancel(ctx, id)
+}
+
+// ParseNotification hands r to the provider named by the last segment of its path (as
+// WebhookHandler mounts them: /webhooks/{provider}) and prefixes the DedupKey with the
+// provider's name, so that two providers' keys never meet.
+func (r *Router) ParseNotification(req *http.Request) (*Notification, error) {
+	name := lastSegment(req.URL.Path)
+	p, ok := r.providers[name]
+	if !ok {
+		return nil, routerError("parse notification", "", ErrInvalidRequest, "the path names no provider of this router")
+	}
+	n, err := p.ParseNotification(req)
+	if err != nil || n == nil {
+		return n, err
+	}
+	if n.DedupKey != "" {
+		n.DedupKey = name + "|" + n.DedupKey
+	}
+	return n, nil
+}
+
+// WebhookHandler returns one http.Handler serving every provider's notifications at
+// prefix + "/" + provider name (e.g. /webhooks/ecster), each through NewWebhookHandler of
+// that provider, with one dedupe store (from opts, else one in-memory store for all) and one
+// fn. A notification is verified and fetched by the provider it came to, whoever the
+// ownership store says owns the payment: the provider's word is the truth.
+func (r *Router) WebhookHandler(prefix string, fn func(context.Context, *Notification) error, opts ...WebhookOption) http.Handler {
+	s := NewWebhookSettings(opts...)
+	shared := []WebhookOption{WithDedupStore(s.Store), WithMaxBodyBytes(s.MaxBody), WithWebhookLogger(s.Logger)}
+	prefix = "/" + strings.Trim(prefix, "/")
+	if prefix == "/" {
+		prefix = ""
+	}
+	mux := http.NewServeMux()
+	for _, n := range r.names {
+		mux.Handle(prefix+"/"+n, NewWebhookHandler(r.providers[n], fn, shared...))
+	}
+	return mux
+}
+
+func lastSegment(path string) string {
+	path = strings.TrimRight(path, "/")
+	return path[strings.LastIndex(path, "/")+1:]
+}
+
+func covers(have, need Capabilities) bool {
+	return (!need.Capture || have.Capture) && (!need.PartialCapture || have.PartialCapture) &&
+		(!need.Refund || have.Refund) && (!need.PartialRefund || have.PartialRefund) &&
+		(!need.Cancel || have.Cancel) && (!need.Webhooks || have.Webhooks) && (!need.Payouts || have.Payouts)
+}
+
+func (m Match) matches(req PaymentRequest) bool {
+	if len(m.Currencies) > 0 && !slices.Contains(m.Currencies, req.Amount.Currency) {
+		return false
+	}
+	if len(m.Countries) > 0 {
+		c := requestCountry(req)
+		if c == "" || !slices.ContainsFunc(m.Countries, func(s string) bool { return strings.EqualFold(s, c) }) {
+			return false
+		}
+	}
+	if req.Amount.Amount < m.MinAmount || (m.MaxAmount > 0 && req.Amount.Amount > m.MaxAmount) {
+		return false
+	}
+	return m.Func == nil || m.Func(req)
+}
+
+// requestCountry is Customer.Country, else the region of Locale.
+func requestCountry(req PaymentRequest) string {
+	if req.Customer != nil && req.Customer.Country != "" {
+		return strings.ToUpper(req.Customer.Country)
+	}
+	parts := strings.FieldsFunc(req.Locale, func(r rune) bool { return r == '-' || r == '_' })
+	for _, p := range parts[min(1, len(parts)):] {
+		if len(p) == 2 {
+			return strings.ToUpper(p)
+		}
+	}
+	return ""
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+func routerError(op, id string, kind error, msg string) *Error {
+	return &Error{Provider: RouterName, Op: op, PaymentID: id, Kind: kind, Message: msg,
+		Unprocessed: kind == ErrInvalidRequest || kind == ErrUnsupported || kind == ErrNotFound}
+}
+
+func storeFailed(op, id string, err error) *Error {
+	return &Error{Provider: RouterName, Op: op, PaymentID: id, Kind: ErrUnavailable, Message: "the ownership store failed", Err: err, Unprocessed: true}
+}
+
+// withPaymentID returns err with PaymentID set on a copy of its *Error (error values may be
+// shared), or err itself when it is no *Error.
+func withPaymentID(err error, id string) error {
+	var pe *Error
+	if err == nil || !errors.As(err, &pe) {
+		return err
+	}
+	cp := *pe
+	cp.PaymentID = id
+	return &cp
+}
