@@ -230,6 +230,7 @@ func (c *Client) Refund(ctx context.Context, id string, amount paykit.Money) (*p
 					if errors.As(err, &pe) {
 						cp := *pe
 						cp.Message = describe(done, want) + "; " + cp.Message
+						cp.Unprocessed = false // the parts before it were credited
 						err = &cp
 					}
 				}

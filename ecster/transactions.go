@@ -129,7 +129,25 @@ func (c *Client) transact(ctx context.Context, op, orderID string, typ Transacti
 		}
 		if !mayHaveReached(sendErr) {
 			// Ecster answered and refused (4xx), or said it did not process it (429).
-			return nil, nil, reached, sendErr
+			if !reached {
+				return nil, nil, false, sendErr
+			}
+			// A resend refused after an earlier send may have reached Ecster: that earlier
+			// one may have landed since the order was read (a debit then leaves nothing to
+			// debit again, which is why this one was refused). The order tells.
+			if o, getErr := c.getOrder(ctx, op, orderID); getErr == nil {
+				if tx := o.transaction(ref); tx != nil && tx.Type == typ && tx.Amount == r.Amount {
+					return &TransactionResult{OrderStatus: o.Status, Transaction: *tx}, o, false, nil
+				}
+			}
+			var pe *paykit.Error
+			if errors.As(sendErr, &pe) {
+				cp := *pe
+				cp.Unprocessed = false // this send was refused, an earlier one may have landed
+				cp.Message = "transactionReference " + ref + ": sent again after a failure, and refused: " + cp.Message
+				return nil, nil, true, &cp
+			}
+			return nil, nil, true, sendErr
 		}
 		reached = true
 		if cerr := ctx.Err(); cerr != nil {
@@ -189,6 +207,8 @@ func outcome(sendErr error, op string, kind error, ref, what string) *paykit.Err
 		// the caller's context ended is not also ErrUnavailable.
 		cp := *pe
 		cp.Kind, cp.Op = kind, op
+		// Some send may have reached Ecster, whatever the last one's fate.
+		cp.Unprocessed = false
 		e = &cp
 	}
 	e.Message = "transactionReference " + ref + ": " + what

@@ -461,3 +461,76 @@ func TestResendWaitPastTheDeadline(t *testing.T) {
 	assert.Equal(t, time.Minute, pe.RetryAfter, "the wait it did not start")
 	assert.Equal(t, 1, srv.Calls(http.MethodPost, ecstertest.RouteTransactions))
 }
+
+// A debit whose first send failed and landed only after the order was read: the resend is
+// refused (nothing remains to debit), and the order, read again, shows the first send went
+// through. The capture succeeds with exactly one debit.
+func TestFirstSendLandingLateIsFoundAfterTheRefusedResend(t *testing.T) {
+	t.Parallel()
+	srv := ecstertest.NewServer(ecstertest.Config{})
+	t.Cleanup(srv.Close)
+	ctx := ctxT(t)
+
+	var mu sync.Mutex
+	var held *http.Request
+	var heldBody []byte
+	posts := 0
+	c := clientWithTransport(t, srv, roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/transactions") {
+			return http.DefaultTransport.RoundTrip(r)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		posts++
+		if posts == 1 { // held on the way; the client hears a 502
+			held = r.Clone(context.Background())
+			heldBody, _ = io.ReadAll(r.Body)
+			return &http.Response{StatusCode: http.StatusBadGateway, Body: io.NopCloser(strings.NewReader(`{"code":5020,"type":"Bad gateway"}`)),
+				Header: http.Header{"Content-Type": {"application/json"}}, Request: r}, nil
+		}
+		// The held send lands just before the resend.
+		held.Body = io.NopCloser(strings.NewReader(string(heldBody)))
+		resp, err := http.DefaultTransport.RoundTrip(held)
+		if err != nil {
+			return nil, err
+		}
+		resp.Body.Close()
+		return http.DefaultTransport.RoundTrip(r)
+	}))
+	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+
+	p, err := c.Capture(ctx, id, paykit.Money{})
+	require.NoError(t, err)
+	assert.Equal(t, paykit.StatusSucceeded, p.Status)
+	assert.Len(t, ofType(srv.Transactions(id), ecster.TransactionDebit), 1)
+	assert.Equal(t, 2, srv.Calls(http.MethodPost, ecstertest.RouteTransactions), "the late one and the refused resend")
+}
+
+// An error after part of a split refund went through does not claim that nothing was
+// processed.
+func TestSplitRefundErrorIsNotUnprocessed(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
+	ctx := ctxT(t)
+	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	for _, a := range []int64{300, 700} {
+		_, err := c.Capture(ctx, id, sek(a))
+		require.NoError(t, err)
+	}
+	_, err := c.Refund(ctx, id, sek(2000))
+	var pe *paykit.Error
+	require.ErrorAs(t, err, &pe)
+	assert.True(t, pe.Unprocessed, "refused before anything was sent")
+
+	var calls int
+	c2 := clientWith(t, srv, func(r *http.Request) {
+		if r.Method == http.MethodPost {
+			if calls++; calls == 2 {
+				srv.FailNext(1, http.StatusBadRequest, postTx)
+			}
+		}
+	})
+	_, err = c2.Refund(ctx, id, sek(500))
+	require.ErrorAs(t, err, &pe)
+	assert.False(t, pe.Unprocessed, "300 was credited")
+}
