@@ -13,8 +13,10 @@ import (
 // that nobody can find. Several replicas share one store (redisstore has one).
 type OwnershipStore interface {
 	// Claim records provider as the owner of id unless id has an owner already, and returns
-	// the owner either way: a repeated CreatePayment goes to the provider that owns the id.
-	Claim(ctx context.Context, id, provider string) (owner string, err error)
+	// the owner either way; claimed reports whether this call recorded it. A repeated
+	// CreatePayment (claimed false) goes to the provider that owns the id, and never fails
+	// over: the first create may have handed the customer a way to pay.
+	Claim(ctx context.Context, id, provider string) (owner string, claimed bool, err error)
 	// Move hands id from one provider to another, only while from still owns it (the Router
 	// fails over only when from certainly created nothing). It returns ErrConflict when from
 	// no longer owns id.
@@ -34,17 +36,17 @@ type memoryOwnership struct {
 	owners map[string]string
 }
 
-func (s *memoryOwnership) Claim(_ context.Context, id, provider string) (string, error) {
+func (s *memoryOwnership) Claim(_ context.Context, id, provider string) (string, bool, error) {
 	if id == "" || provider == "" {
-		return "", errors.New("paykit: ownership needs an id and a provider")
+		return "", false, errors.New("paykit: ownership needs an id and a provider")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if owner, ok := s.owners[id]; ok {
-		return owner, nil
+		return owner, false, nil
 	}
 	s.owners[id] = provider
-	return provider, nil
+	return provider, true, nil
 }
 
 func (s *memoryOwnership) Move(_ context.Context, id, from, to string) error {

@@ -42,7 +42,8 @@ import (
 //
 // The OwnershipStore records the owner before the create is sent, and a failover moves the
 // record only while the previous provider still owns it; a repeated CreatePayment with an id
-// that has an owner goes to that owner, whatever the rules would pick now. A crash between
+// that has an owner goes to that owner, whatever the rules would pick now, and never fails
+// over (the first create may have handed the customer a way to pay). A crash between
 // the record and the create leaves an owner whose provider never saw the payment (GetPayment
 // answers ErrNotFound, and repeating the create there makes it), never a payment that
 // nobody can find. Replicas share a store (redisstore has one); the default is in memory.
@@ -198,13 +199,15 @@ func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Paymen
 	if len(cands) == 0 {
 		return nil, routerError(op, req.ID, ErrUnsupported, "no route takes this payment")
 	}
-	owner, err := r.owners.Claim(ctx, req.ID, cands[0])
+	owner, claimed, err := r.owners.Claim(ctx, req.ID, cands[0])
 	if err != nil {
 		return nil, storeFailed(op, req.ID, err)
 	}
-	if owner != cands[0] {
+	if !claimed {
 		// The id is taken: this is a repeat of a create that went to owner. Only owner can
-		// say what became of it.
+		// say what became of it, and a failover now could make a second payment beside one
+		// the customer can already pay (a cart or a link handed out by the first create,
+		// which the provider may not show as a payment yet).
 		p, ok := r.providers[owner]
 		if !ok {
 			return nil, routerError(op, req.ID, ErrConflict, fmt.Sprintf("the payment is owned by %q, which this router does not know", owner))

@@ -185,7 +185,7 @@ type ownershipSpy struct {
 	mu     *sync.Mutex
 }
 
-func (s ownershipSpy) Claim(ctx context.Context, id, p string) (string, error) {
+func (s ownershipSpy) Claim(ctx context.Context, id, p string) (string, bool, error) {
 	s.mu.Lock()
 	*s.events = append(*s.events, "claim "+p)
 	s.mu.Unlock()
@@ -404,12 +404,18 @@ func TestMemoryOwnershipStore(t *testing.T) {
 	t.Parallel()
 	s := NewMemoryOwnershipStore()
 	ctx := context.Background()
-	owner, err := s.Claim(ctx, "p", "a")
+	owner, claimed, err := s.Claim(ctx, "p", "a")
 	require.NoError(t, err)
 	assert.Equal(t, "a", owner)
-	owner, err = s.Claim(ctx, "p", "b")
+	assert.True(t, claimed)
+	owner, claimed, err = s.Claim(ctx, "p", "b")
 	require.NoError(t, err)
 	assert.Equal(t, "a", owner, "the first claim wins")
+	assert.False(t, claimed)
+	owner, claimed, err = s.Claim(ctx, "p", "a")
+	require.NoError(t, err)
+	assert.Equal(t, "a", owner)
+	assert.False(t, claimed, "a second claim by the owner is no new claim")
 	require.ErrorIs(t, s.Move(ctx, "p", "b", "c"), ErrConflict, "only the owner can be moved from")
 	require.NoError(t, s.Move(ctx, "p", "a", "b"))
 	owner, ok, err := s.Owner(ctx, "p")
@@ -418,7 +424,7 @@ func TestMemoryOwnershipStore(t *testing.T) {
 	assert.Equal(t, "b", owner)
 	_, ok, _ = s.Owner(ctx, "q")
 	assert.False(t, ok)
-	_, err = s.Claim(ctx, "", "a")
+	_, _, err = s.Claim(ctx, "", "a")
 	assert.Error(t, err)
 
 	// Concurrent claims: exactly one wins.
@@ -429,7 +435,8 @@ func TestMemoryOwnershipStore(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			name := string(rune('a' + i%26))
-			if o, err := s.Claim(ctx, "race", name); err == nil && o == name {
+			if o, claimed, err := s.Claim(ctx, "race", name); err == nil && claimed {
+				require.Equal(t, name, o)
 				wins <- name
 			}
 		}()
@@ -445,4 +452,24 @@ func TestMemoryOwnershipStore(t *testing.T) {
 	for _, w := range won {
 		assert.Equal(t, owner, w, "every claim that won names the one owner")
 	}
+}
+
+// A repeated create goes to the owner and never fails over, even when the owner is the first
+// candidate and refuses without processing: the first create may have handed the customer a
+// way to pay (an Ecster cart is no payment the provider shows until checkout completes).
+func TestRouterRepeatNeverFailsOver(t *testing.T) {
+	t.Parallel()
+	a, b := newRouteStub("a", Capabilities{}), newRouteStub("b", Capabilities{})
+	r := newTestRouter(t, []Provider{a, b}, []Route{{Providers: []string{"a", "b"}}})
+	ctx := context.Background()
+	_, err := r.CreatePayment(ctx, PaymentRequest{ID: "cart-1", Amount: sek(100)})
+	require.NoError(t, err)
+	// The provider forgets (a cart that is no payment yet) and refuses the repeat.
+	a.mu.Lock()
+	delete(a.payments, "cart-1")
+	a.createErr = []error{unprocessed429}
+	a.mu.Unlock()
+	_, err = r.CreatePayment(ctx, PaymentRequest{ID: "cart-1", Amount: sek(100)})
+	require.ErrorIs(t, err, ErrRateLimited)
+	assert.Empty(t, b.callLog(), "no failover on a repeat")
 }
