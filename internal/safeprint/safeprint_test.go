@@ -2,7 +2,6 @@ package safeprint
 
 import (
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -88,7 +87,7 @@ func TestNotAStruct(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, "42", String(42))
 	assert.Equal(t, "42", LogValue(42).String())
-	assert.Equal(t, fmt.Sprint("<nil>"), LogValue((*sampleConfig)(nil)).String())
+	assert.Equal(t, "<nil>", LogValue((*sampleConfig)(nil)).String())
 }
 
 func TestJSON(t *testing.T) {
