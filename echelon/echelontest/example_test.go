@@ -38,8 +38,11 @@ func Example() {
 		panic(err)
 	}
 	var p paykit.Provider = client
+	// The callback arrives on the server's goroutine, whenever the fake sends it: print what
+	// the handler saw once WaitDelivered says it was delivered, so the output has one order.
+	seen := make(chan string, 10)
 	mux.Handle("/callbacks/echelon", paykit.NewWebhookHandler(p, func(_ context.Context, n *paykit.Notification) error {
-		fmt.Println("callback:", n.PaymentID, n.Payment.Status)
+		seen <- fmt.Sprint("callback: ", n.PaymentID, " ", n.Payment.Status)
 		return nil
 	}))
 
@@ -63,6 +66,7 @@ func Example() {
 	if err := fake.WaitDelivered(ctx, pay.ID); err != nil {
 		panic(err)
 	}
+	fmt.Println(<-seen)
 	pay, err = p.GetPayment(ctx, pay.ID)
 	if err != nil {
 		panic(err)
