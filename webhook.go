@@ -185,7 +185,15 @@ type memoryDedupStore struct {
 	mu        sync.Mutex
 	retention time.Duration
 	entries   map[string]*dedupEntry
-	claims    int
+	// done lists the processed keys in the order they were finished, which is the order
+	// they expire in: pruning pops from its front, so a Claim costs O(1) however many keys
+	// are kept (a scan of every key every so often grew with the retention).
+	done []doneKey
+}
+
+type doneKey struct {
+	key string
+	at  time.Time
 }
 
 type dedupEntry struct {
@@ -231,23 +239,29 @@ func (s *memoryDedupStore) Finish(_ context.Context, key string, processed bool)
 	if processed {
 		e.busy = nil
 		e.doneAt = now()
+		s.done = append(s.done, doneKey{key: key, at: e.doneAt})
 	} else {
 		delete(s.entries, key)
 	}
 	return nil
 }
 
-// pruneLocked drops expired keys, scanning once every 1024 claims so a claim stays O(1) on
-// average.
+// pruneLocked drops the processed keys whose retention has passed, oldest first.
 func (s *memoryDedupStore) pruneLocked() {
-	s.claims++
-	if s.claims%1024 != 0 {
-		return
-	}
 	cutoff := now().Add(-s.retention)
-	for k, e := range s.entries {
-		if e.busy == nil && e.doneAt.Before(cutoff) {
-			delete(s.entries, k)
+	n := 0
+	for n < len(s.done) && s.done[n].at.Before(cutoff) {
+		d := s.done[n]
+		if e, ok := s.entries[d.key]; ok && e.busy == nil && e.doneAt.Equal(d.at) {
+			delete(s.entries, d.key)
+		}
+		n++
+	}
+	if n > 0 {
+		s.done = s.done[n:]
+		if cap(s.done) > 1024 && len(s.done) < cap(s.done)/4 {
+			// Give the popped front back now and then.
+			s.done = append([]doneKey(nil), s.done...)
 		}
 	}
 }

@@ -1,12 +1,14 @@
 package paykit
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -117,4 +119,36 @@ func TestReadNotificationBodyFollowsTheHandlerLimit(t *testing.T) {
 	body, err := ReadNotificationBody(r)
 	require.NoError(t, err)
 	assert.Len(t, body, DefaultMaxBodyBytes)
+}
+
+// The memory store drops processed keys in the order they expire, at the next claim: its cost
+// does not grow with the number of keys it keeps.
+func TestMemoryDedupStorePrunesInOrder(t *testing.T) {
+	saved := now
+	t.Cleanup(func() { now = saved })
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := t0
+	now = func() time.Time { return clock }
+	ctx := context.Background()
+	s := NewMemoryDedupStore(time.Hour).(*memoryDedupStore)
+	for i, key := range []string{"k0", "k1", "k2"} {
+		clock = t0.Add(time.Duration(i) * time.Minute)
+		_, err := s.Claim(ctx, key)
+		require.NoError(t, err)
+		require.NoError(t, s.Finish(ctx, key, true))
+	}
+	clock = t0.Add(time.Hour + time.Minute + time.Second) // k0 and k1 are past the retention
+	done, err := s.Claim(ctx, "new")
+	require.NoError(t, err)
+	require.False(t, done)
+	s.mu.Lock()
+	_, k0 := s.entries["k0"]
+	_, k1 := s.entries["k1"]
+	_, k2 := s.entries["k2"]
+	left := len(s.done)
+	s.mu.Unlock()
+	assert.False(t, k0)
+	assert.False(t, k1)
+	assert.True(t, k2)
+	assert.Equal(t, 1, left)
 }
