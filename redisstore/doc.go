@@ -1,12 +1,14 @@
 // Package redisstore keeps paykit's shared state in Redis, so that several replicas of a
 // merchant's backend behave as one: a notification is processed once whichever replica it
-// reaches, the replicas together keep to a provider's rate limit, and Entrecard's results
-// survive restarts and read the same everywhere.
+// reaches, the replicas together keep to a provider's rate limit, Entrecard's results
+// survive restarts and read the same everywhere, and a paykit.Router on any replica finds
+// the provider that owns a payment.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379"}) // or a Sentinel or Cluster client
 //	dedupe := redisstore.NewDedupStore(rdb)                    // paykit.WithDedupStore(dedupe)
 //	limiter := redisstore.NewLimiter(rdb, "echelon:"+merchantCode, 10, time.Second)
 //	results := redisstore.NewEntrecardStore(rdb)               // entrecard.Config{Store: results}
+//	owners := redisstore.NewOwnershipStore(rdb)                // paykit.WithOwnershipStore(owners)
 //
 // Every constructor takes a redis.UniversalClient, so a single node, Sentinel or Cluster all
 // work. Keys live under a prefix (WithPrefix, default "paykit:") and carry a hash tag, so
@@ -34,6 +36,13 @@
 // handler answers 503: the provider delivers again, and nothing is acknowledged that was not
 // processed. A Finish that fails after fn succeeded is logged and the notification is still
 // acknowledged (fn ran; a redelivery may run it again, the lesser harm).
+//
+// # Ownership store
+//
+// NewOwnershipStore implements paykit.OwnershipStore for the Router: Claim records a
+// payment's owner with one atomic script unless it has one, Move hands it on only while the
+// previous provider still owns it, and owners never expire (a refund may come months later).
+// A Redis error is paykit.ErrUnavailable, and the Router sends nothing then.
 //
 // # Limiter
 //
