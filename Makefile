@@ -5,7 +5,7 @@ FUZZTIME    ?= 20s
 BENCHTIME   ?= 1s
 PKGS        := ./...
 
-.PHONY: test lint bench fuzz demo cover
+.PHONY: test lint bench fuzz demo cover soak
 
 ## test: vet, then every test with the race detector (the redisstore tests need redis-server)
 test:
@@ -31,6 +31,10 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+## soak: the Router over the four fakes with random faults, 5,000 payments (SOAK_PAYMENTS), with -race
+soak:
+	$(GO) test -race -count=1 -timeout 30m -run '^TestSoak$$' -v ./internal/soak -soak.payments=$(or $(SOAK_PAYMENTS),5000)
 
 ## demo: the checkout through every provider against the in-process fakes
 demo:

@@ -26,6 +26,7 @@ var sections = []section{
 	{"Entrecard (signed buy link, paid in credits)", runEntrecard},
 	{"Ecster (invoice checkout: cart, OEN, partial capture, refund)", runEcster},
 	{"EchelonPay (payin by bank transfer, callback, payout)", runEchelon},
+	{"Router (one gateway: rules by currency, owners remembered, failover, one webhook handler)", runRouter},
 }
 
 func main() {
