@@ -366,7 +366,7 @@ func (w *world) merchantAfter(ctx context.Context, r *rand.Rand, p *payment) err
 // unknownOutcomeGrace is how long the merchant waits after a capture, refund or cancel whose
 // outcome is unknown before reading the payment to decide whether to send it again: longer
 // than a request abandoned by its caller can take to reach the fake and be processed.
-const unknownOutcomeGrace = 250 * time.Millisecond
+const unknownOutcomeGrace = time.Second
 
 // operate runs one capture, refund or cancel through the Router the way Ecster's doc asks:
 // after a transient error the outcome is unknown, so the merchant reads the payment before
