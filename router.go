@@ -41,7 +41,9 @@ import (
 // # Ownership
 //
 // The OwnershipStore records the owner before the create is sent, and a failover moves the
-// record only while the previous provider still owns it; a repeated CreatePayment with an id
+// record only while the previous provider still owns it and no repeat of the create was sent
+// to it meanwhile (which could still create the payment there, e.g. from another replica or a
+// double submit); a repeated CreatePayment with an id
 // that has an owner goes to that owner, whatever the rules would pick now, and never fails
 // over (the first create may have handed the customer a way to pay). A crash between
 // the record and the create leaves an owner whose provider never saw the payment (GetPayment
@@ -184,6 +186,10 @@ func (r *Router) Candidates(req PaymentRequest) []string {
 // only as the Router's doc says. An empty req.ID is generated in the form the first candidate
 // takes (32 hex digits for Entrecard, a dashed UUID for the others). Every error carries the
 // id in Error.PaymentID.
+//
+// The text "{provider}" in req.NotifyURL is replaced by the name of the provider that is
+// sent the create, e.g. "https://shop.example/webhooks/{provider}" as WebhookHandler mounts
+// them: after a failover the provider that took the payment notifies its own endpoint.
 func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Payment, error) {
 	const op = "create payment"
 	cands := r.Candidates(req)
@@ -199,11 +205,12 @@ func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Paymen
 	if len(cands) == 0 {
 		return nil, routerError(op, req.ID, ErrUnsupported, "no route takes this payment")
 	}
-	owner, claimed, err := r.owners.Claim(ctx, req.ID, cands[0])
+	own, err := r.owners.Claim(ctx, req.ID, cands[0])
 	if err != nil {
 		return nil, storeFailed(op, req.ID, err)
 	}
-	if !claimed {
+	owner := own.Provider
+	if !own.Claimed {
 		// The id is taken: this is a repeat of a create that went to owner. Only owner can
 		// say what became of it, and a failover now could make a second payment beside one
 		// the customer can already pay (a cart or a link handed out by the first create,
@@ -212,12 +219,12 @@ func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Paymen
 		if !ok {
 			return nil, routerError(op, req.ID, ErrConflict, fmt.Sprintf("the payment is owned by %q, which this router does not know", owner))
 		}
-		pay, err := p.CreatePayment(ctx, req)
+		pay, err := p.CreatePayment(ctx, forProvider(req, owner))
 		return pay, withPaymentID(err, req.ID)
 	}
 	for i, name := range cands {
 		p := r.providers[name]
-		pay, err := p.CreatePayment(ctx, req)
+		pay, err := p.CreatePayment(ctx, forProvider(req, name))
 		if err == nil {
 			return pay, nil
 		}
@@ -225,8 +232,10 @@ func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Paymen
 			return nil, withPaymentID(err, req.ID)
 		}
 		next := cands[i+1]
-		if merr := r.owners.Move(ctx, req.ID, name, next); merr != nil {
-			// Someone else moved or took the id meanwhile: do not race them.
+		if merr := r.owners.Move(ctx, req.ID, name, next, own.Seq); merr != nil {
+			// A repeat of this create was sent to name meanwhile (another replica, a double
+			// submit) and may still create the payment there: failing over now could make a
+			// second one. The repeat's answer says what became of it.
 			return nil, withPaymentID(err, req.ID)
 		}
 		r.log.WarnContext(ctx, "router: failing over", "payment_id", req.ID, "from", name, "to", next, "error", err)
@@ -342,6 +351,16 @@ func (r *Router) WebhookHandler(prefix string, fn func(context.Context, *Notific
 		mux.Handle(prefix+"/"+n, NewWebhookHandler(r.providers[n], fn, shared...))
 	}
 	return mux
+}
+
+// NotifyPlaceholder in PaymentRequest.NotifyURL is replaced by the name of the provider the
+// Router sends the create to.
+const NotifyPlaceholder = "{provider}"
+
+// forProvider returns req as it is sent to the provider named name.
+func forProvider(req PaymentRequest, name string) PaymentRequest {
+	req.NotifyURL = strings.ReplaceAll(req.NotifyURL, NotifyPlaceholder, name)
+	return req
 }
 
 func lastSegment(path string) string {

@@ -3,6 +3,7 @@ package paykit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -185,7 +186,7 @@ type ownershipSpy struct {
 	mu     *sync.Mutex
 }
 
-func (s ownershipSpy) Claim(ctx context.Context, id, p string) (string, bool, error) {
+func (s ownershipSpy) Claim(ctx context.Context, id, p string) (Ownership, error) {
 	s.mu.Lock()
 	*s.events = append(*s.events, "claim "+p)
 	s.mu.Unlock()
@@ -404,72 +405,118 @@ func TestMemoryOwnershipStore(t *testing.T) {
 	t.Parallel()
 	s := NewMemoryOwnershipStore()
 	ctx := context.Background()
-	owner, claimed, err := s.Claim(ctx, "p", "a")
+	own, err := s.Claim(ctx, "p", "a")
 	require.NoError(t, err)
-	assert.Equal(t, "a", owner)
-	assert.True(t, claimed)
-	owner, claimed, err = s.Claim(ctx, "p", "b")
+	assert.Equal(t, Ownership{Provider: "a", Claimed: true, Seq: 1}, own)
+	own, err = s.Claim(ctx, "p", "b")
 	require.NoError(t, err)
-	assert.Equal(t, "a", owner, "the first claim wins")
-	assert.False(t, claimed)
-	owner, claimed, err = s.Claim(ctx, "p", "a")
-	require.NoError(t, err)
-	assert.Equal(t, "a", owner)
-	assert.False(t, claimed, "a second claim by the owner is no new claim")
-	require.ErrorIs(t, s.Move(ctx, "p", "b", "c"), ErrConflict, "only the owner can be moved from")
-	require.NoError(t, s.Move(ctx, "p", "a", "b"))
+	assert.Equal(t, Ownership{Provider: "a", Claimed: false, Seq: 2}, own, "the first claim wins; every claim counts")
+	require.ErrorIs(t, s.Move(ctx, "p", "a", "b", 1), ErrConflict, "claimed again since claim 1")
+	require.ErrorIs(t, s.Move(ctx, "p", "b", "c", 2), ErrConflict, "only the owner can be moved from")
+	require.NoError(t, s.Move(ctx, "p", "a", "b", 2))
 	owner, ok, err := s.Owner(ctx, "p")
 	require.NoError(t, err)
 	assert.True(t, ok)
 	assert.Equal(t, "b", owner)
 	_, ok, _ = s.Owner(ctx, "q")
 	assert.False(t, ok)
-	_, _, err = s.Claim(ctx, "", "a")
+	require.ErrorIs(t, s.Move(ctx, "q", "a", "b", 1), ErrConflict)
+	_, err = s.Claim(ctx, "", "a")
 	assert.Error(t, err)
 
-	// Concurrent claims: exactly one wins.
+	// Concurrent claims: exactly one records the owner, and the numbers are 1..50.
 	var wg sync.WaitGroup
-	wins := make(chan string, 50)
+	var mu sync.Mutex
+	var claimed []string
+	seqs := map[int64]bool{}
 	for i := range 50 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			name := string(rune('a' + i%26))
-			if o, claimed, err := s.Claim(ctx, "race", name); err == nil && claimed {
-				require.Equal(t, name, o)
-				wins <- name
+			name := fmt.Sprint("p", i)
+			own, err := s.Claim(ctx, "race", name)
+			assert.NoError(t, err)
+			mu.Lock()
+			defer mu.Unlock()
+			seqs[own.Seq] = true
+			if own.Claimed {
+				claimed = append(claimed, name)
 			}
 		}()
 	}
 	wg.Wait()
-	close(wins)
-	var won []string
-	for w := range wins {
-		won = append(won, w)
-	}
-	require.NotEmpty(t, won)
+	require.Len(t, claimed, 1)
+	assert.Len(t, seqs, 50)
 	owner, _, _ = s.Owner(ctx, "race")
-	for _, w := range won {
-		assert.Equal(t, owner, w, "every claim that won names the one owner")
-	}
+	assert.Equal(t, claimed[0], owner)
 }
 
-// A repeated create goes to the owner and never fails over, even when the owner is the first
-// candidate and refuses without processing: the first create may have handed the customer a
-// way to pay (an Ecster cart is no payment the provider shows until checkout completes).
-func TestRouterRepeatNeverFailsOver(t *testing.T) {
+// After a failover the provider that took the payment is given its own notify URL.
+func TestRouterNotifyURLNamesTheProviderThatTookThePayment(t *testing.T) {
 	t.Parallel()
-	a, b := newRouteStub("a", Capabilities{}), newRouteStub("b", Capabilities{})
+	a, b := &notifySpy{routeStub: newRouteStub("a", Capabilities{})}, &notifySpy{routeStub: newRouteStub("b", Capabilities{})}
+	a.createErr = []error{unprocessed429}
+	r := newTestRouter(t, []Provider{a, b}, []Route{{Providers: []string{"a", "b"}}})
+	_, err := r.CreatePayment(context.Background(), PaymentRequest{ID: "p", Amount: sek(100),
+		NotifyURL: "https://shop.example/webhooks/{provider}?shop=7"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"https://shop.example/webhooks/a?shop=7"}, a.urls)
+	assert.Equal(t, []string{"https://shop.example/webhooks/b?shop=7"}, b.urls)
+	// A repeat goes to the owner with the owner's URL.
+	_, err = r.CreatePayment(context.Background(), PaymentRequest{ID: "p", Amount: sek(100),
+		NotifyURL: "https://shop.example/webhooks/{provider}?shop=7"})
+	require.NoError(t, err)
+	assert.Equal(t, "https://shop.example/webhooks/b?shop=7", b.urls[1])
+}
+
+type notifySpy struct {
+	*routeStub
+	urls []string
+}
+
+func (s *notifySpy) CreatePayment(ctx context.Context, req PaymentRequest) (*Payment, error) {
+	s.urls = append(s.urls, req.NotifyURL)
+	return s.routeStub.CreatePayment(ctx, req)
+}
+
+// gatedStub holds its GetPayment until released, so that a test can send a repeat of the
+// create while the first create's failover check is on its way.
+type gatedStub struct {
+	*routeStub
+	getting chan struct{} // a GetPayment arrived
+	release chan struct{} // GetPayment answers once closed
+}
+
+func (s *gatedStub) GetPayment(ctx context.Context, id string) (*Payment, error) {
+	s.getting <- struct{}{}
+	<-s.release
+	return s.routeStub.GetPayment(ctx, id)
+}
+
+// Two creates of one id at once (a double submit, two replicas): the first is refused by a
+// without processing, and while it asks a whether the payment exists, the repeat is sent to
+// a. The first must not fail over then: the payment would exist at a and at b.
+func TestRouterNoFailoverWhileARepeatIsOnItsWay(t *testing.T) {
+	t.Parallel()
+	a := &gatedStub{routeStub: newRouteStub("a", Capabilities{}), getting: make(chan struct{}, 1), release: make(chan struct{})}
+	b := newRouteStub("b", Capabilities{})
+	a.createErr = []error{unprocessed429}
 	r := newTestRouter(t, []Provider{a, b}, []Route{{Providers: []string{"a", "b"}}})
 	ctx := context.Background()
-	_, err := r.CreatePayment(ctx, PaymentRequest{ID: "cart-1", Amount: sek(100)})
-	require.NoError(t, err)
-	// The provider forgets (a cart that is no payment yet) and refuses the repeat.
-	a.mu.Lock()
-	delete(a.payments, "cart-1")
-	a.createErr = []error{unprocessed429}
-	a.mu.Unlock()
-	_, err = r.CreatePayment(ctx, PaymentRequest{ID: "cart-1", Amount: sek(100)})
-	require.ErrorIs(t, err, ErrRateLimited)
-	assert.Empty(t, b.callLog(), "no failover on a repeat")
+	req := PaymentRequest{ID: "order-1", Amount: sek(100)}
+
+	first := make(chan error, 1)
+	go func() {
+		_, err := r.CreatePayment(ctx, req)
+		first <- err
+	}()
+	<-a.getting // the first create was refused; its check is on its way
+	second, err := r.CreatePayment(ctx, req)
+	require.NoError(t, err, "the repeat went to the owner, a, and created the payment there")
+	assert.Equal(t, "a", second.Provider)
+	close(a.release)
+	require.ErrorIs(t, <-first, ErrRateLimited, "no failover: a repeat was sent to a meanwhile")
+	assert.Empty(t, b.callLog(), "nothing at b")
+	owner, _, _ := r.owners.Owner(ctx, "order-1")
+	assert.Equal(t, "a", owner)
 }

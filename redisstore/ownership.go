@@ -4,16 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/paykit/paykit"
 )
 
-// moveScript hands KEYS[1] from ARGV[1] to ARGV[2] only while ARGV[1] holds it.
+// ownerClaimScript records ARGV[1] as the owner in the hash KEYS[1] unless it has one, counts the
+// claim, and answers {owner, 1 when it recorded it else 0, the claim's number}.
+var ownerClaimScript = redis.NewScript(`
+local owner = redis.call('HGET', KEYS[1], 'owner')
+local claimed = 0
+if not owner then
+  redis.call('HSET', KEYS[1], 'owner', ARGV[1])
+  owner = ARGV[1]
+  claimed = 1
+end
+local n = redis.call('HINCRBY', KEYS[1], 'claims', 1)
+return {owner, claimed, n}
+`)
+
+// moveScript hands KEYS[1] from ARGV[1] to ARGV[2] only while ARGV[1] owns it and the claim
+// count is still ARGV[3].
 var moveScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2])
+if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] and redis.call('HGET', KEYS[1], 'claims') == ARGV[3] then
+  redis.call('HSET', KEYS[1], 'owner', ARGV[2])
   return 1
 end
 return 0
@@ -32,41 +48,43 @@ type ownershipStore struct {
 	base string
 }
 
-// Claim records provider as the owner of id unless id has one, atomically.
-func (s *ownershipStore) Claim(ctx context.Context, id, provider string) (string, bool, error) {
+// Claim records provider as the owner of id unless id has one, and counts the claim, in one
+// atomic script.
+func (s *ownershipStore) Claim(ctx context.Context, id, provider string) (paykit.Ownership, error) {
 	if id == "" || provider == "" {
-		return "", false, errors.New("redisstore: ownership needs an id and a provider")
+		return paykit.Ownership{}, errors.New("redisstore: ownership needs an id and a provider")
 	}
-	res, err := saveOnceScript.Run(ctx, s.rdb, []string{s.base + id}, provider).Slice()
+	res, err := ownerClaimScript.Run(ctx, s.rdb, []string{s.base + id}, provider).Slice()
 	if err != nil {
-		return "", false, unavailable("claim ownership", err)
+		return paykit.Ownership{}, unavailable("claim ownership", err)
 	}
-	if len(res) == 2 {
-		flag, ok1 := res[0].(int64)
-		owner, ok2 := res[1].(string)
-		if ok1 && ok2 {
-			return owner, flag == 1, nil
+	if len(res) == 3 {
+		owner, ok1 := res[0].(string)
+		claimed, ok2 := res[1].(int64)
+		seq, ok3 := res[2].(int64)
+		if ok1 && ok2 && ok3 {
+			return paykit.Ownership{Provider: owner, Claimed: claimed == 1, Seq: seq}, nil
 		}
 	}
-	return "", false, unavailable("claim ownership", fmt.Errorf("the script answered %v", res))
+	return paykit.Ownership{}, unavailable("claim ownership", fmt.Errorf("the script answered %v", res))
 }
 
-// Move hands id from one provider to another while from still owns it.
-func (s *ownershipStore) Move(ctx context.Context, id, from, to string) error {
-	moved, err := moveScript.Run(ctx, s.rdb, []string{s.base + id}, from, to).Int()
+// Move hands id from one provider to another while from owns it and no claim came after seq.
+func (s *ownershipStore) Move(ctx context.Context, id, from, to string, seq int64) error {
+	moved, err := moveScript.Run(ctx, s.rdb, []string{s.base + id}, from, to, strconv.FormatInt(seq, 10)).Int()
 	if err != nil {
 		return unavailable("move ownership", err)
 	}
 	if moved != 1 {
 		return &paykit.Error{Op: "redisstore: move ownership", PaymentID: id, Kind: paykit.ErrConflict,
-			Message: "the payment is not owned by " + from}
+			Message: "the payment is no longer " + from + "'s alone to give up (moved, or claimed again meanwhile)"}
 	}
 	return nil
 }
 
 // Owner returns the provider that owns id.
 func (s *ownershipStore) Owner(ctx context.Context, id string) (string, bool, error) {
-	owner, err := s.rdb.Get(ctx, s.base+id).Result()
+	owner, err := s.rdb.HGet(ctx, s.base+id, "owner").Result()
 	if errors.Is(err, redis.Nil) {
 		return "", false, nil
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 
 	"github.com/paykit/paykit"
@@ -123,14 +122,11 @@ func runRouter(ctx context.Context, out io.Writer) error {
 			}},
 	}
 	for _, c := range carts {
+		// The Router puts the name of the provider that takes the payment in place of
+		// {provider}: after a failover that provider notifies its own endpoint. (eCredits
+		// takes no notify URL; its webhook URL is set in its portal.)
+		c.req.NotifyURL = shop.URL + "/webhooks/" + paykit.NotifyPlaceholder
 		cands := router.Candidates(c.req)
-		// Each provider that takes a notify URL per payment gets the endpoint the Router
-		// mounts for it. eCredits takes none (its webhook URL is set in its portal), so the
-		// euro cart names the endpoint of EchelonPay, which takes it if eCredits cannot.
-		notify := slices.DeleteFunc(slices.Clone(cands), func(n string) bool { return n == "ecredits" })
-		if len(notify) > 0 {
-			c.req.NotifyURL = shop.URL + "/webhooks/" + notify[0]
-		}
 		c.req.ReturnURL, c.req.CancelURL = "https://shop.example/thanks", "https://shop.example/cart"
 		if c.fault != nil {
 			c.fault()

@@ -136,6 +136,9 @@ func (w *world) create(ctx context.Context, r *rand.Rand, p *payment) error {
 		Description: "Soak order " + strconv.Itoa(p.n),
 		ReturnURL:   w.shop.URL + "/return",
 		CancelURL:   w.shop.URL + "/cancel",
+		// The Router names the provider that takes the payment: after a failover, that
+		// provider notifies its own endpoint.
+		NotifyURL: w.shop.URL + "/webhooks/" + paykit.NotifyPlaceholder,
 	}
 	cands := w.router.Candidates(req)
 	if len(cands) == 0 {
@@ -431,8 +434,8 @@ func (w *world) operate(ctx context.Context, r *rand.Rand, p *payment, op string
 		}
 		w.stats.add("merchant "+op+" error "+kindOf(err), 1)
 		// A transaction that was on its way when the call failed may land after a read made
-		// at once (TestEcsterDocumentedRecoveryAfterTheCallersDeadlineCapturesOnce): wait
-		// until it can no longer be in flight, then read.
+		// at once (Ecster has no idempotency keys; see ecster's doc, "Retries"): wait until it
+		// can no longer be in flight, then read.
 		time.Sleep(unknownOutcomeGrace)
 		got, err := w.read(ctx, r, p.id)
 		if err != nil {

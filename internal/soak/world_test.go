@@ -73,25 +73,6 @@ type noLimit struct{}
 
 func (noLimit) Wait(ctx context.Context) error { return ctx.Err() }
 
-// notifyAt gives a provider the notify URL the Router's webhook handler mounts for it,
-// whatever the request says.
-//
-// WORKAROUND (see TestRouterFailoverSendsNotificationsToTheFirstProvidersEndpoint): the
-// Router passes PaymentRequest.NotifyURL unchanged to whichever provider it picks, while
-// its WebhookHandler serves each provider at its own path. A merchant cannot know before
-// the call which provider takes the payment (failover decides), so without this wrapper a
-// payment that failed over sends its notifications to another provider's endpoint, which
-// refuses them.
-type notifyAt struct {
-	paykit.Provider
-	url string
-}
-
-func (p notifyAt) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (*paykit.Payment, error) {
-	req.NotifyURL = p.url
-	return p.Provider.CreatePayment(ctx, req)
-}
-
 // newWorld starts the merchant's server, the fakes (which notify it), the clients and the
 // Router, and closes them all when t ends.
 func newWorld(t *testing.T) *world {
@@ -159,10 +140,7 @@ func newWorld(t *testing.T) *world {
 	}, opts...)
 	require.NoError(t, err)
 
-	w.router, err = paykit.NewRouter([]paykit.Provider{
-		notifyAt{ecr, hook(nameECredits)}, notifyAt{ent, hook(nameEntrecard)},
-		notifyAt{ech, hook(nameEchelon)}, notifyAt{ecs, hook(nameEcster)},
-	}, soakRoutes())
+	w.router, err = paykit.NewRouter([]paykit.Provider{ecr, ent, ech, ecs}, soakRoutes())
 	require.NoError(t, err)
 	mux.Handle("/webhooks/", w.router.WebhookHandler("/webhooks", w.hooks.fn))
 	return w
