@@ -72,12 +72,21 @@
 // have reached Ecster (a timeout, a dropped connection, a 5xx, an answer that cannot be
 // read) the client reads the order: a transaction with the reference there means it went
 // through and the call succeeds; only when it is not there is it sent again, with the same
-// reference. When the order cannot be read, or the caller's context ends while the
-// transaction is on its way, nothing is sent again: the error (the context's error, or
-// paykit.ErrUnavailable) says that the outcome is unknown and names the reference. Then
-// call GetPayment before deciding whether to capture again: Capture takes an amount, not an
-// idempotency key, so a second call is a second capture. The Provider's transactions on one
-// payment are serialized within a process; run them from one process at a time.
+// reference. After a failure with no answer at all (a timeout, a dropped connection) the
+// read waits the retry policy's backoff first, because the transaction may still be on its
+// way. When the order cannot be read, or the caller's context ends while the transaction is
+// on its way, nothing is sent again: the error (the context's error, or
+// paykit.ErrUnavailable) says that the outcome is unknown and names the reference.
+//
+// What remains, and cannot be closed without an idempotency key at Ecster: a transaction
+// held on its way (in a proxy's or Ecster's own queue) for longer than that wait lands after
+// the read, and the one sent again lands too. After an error whose outcome is unknown, do
+// not capture again at once: Capture takes an amount, not an idempotency key, so a second
+// call is a second capture. Wait until the first can no longer be in flight (minutes, not
+// milliseconds), call GetPayment, and look for the reference the error names in the order's
+// transactions (GetOrder) before deciding; a duplicate that landed anyway is undone with a
+// CREDIT or, before delivery, an ANNUL. The Provider's transactions on one payment are
+// serialized within a process; run them from one process at a time.
 //
 // # OENs
 //

@@ -156,6 +156,22 @@ func (c *Client) transact(ctx context.Context, op, orderID string, typ Transacti
 			// ours to extend: say what is known.
 			return nil, nil, true, outcome(sendErr, op, cerr, ref, "the caller's context ended while it was sent: it may have been processed")
 		}
+		if noAnswer(sendErr) {
+			// No answer came (a timeout, a dropped connection): the transaction may still be
+			// on its way or being processed, and a read made at once would not show it, so
+			// that the send below would make a second one. Give it the retry policy's wait
+			// first. (Ecster has no idempotency key: no wait closes this gap entirely; see
+			// the package doc, "Retries".)
+			if err := c.pause(ctx, send); err != nil {
+				var past *pastDeadline
+				if errors.As(err, &past) {
+					e := outcome(sendErr, op, paykit.ErrUnavailable, ref, "no answer came, and the context's deadline leaves no time to tell whether it was processed")
+					e.RetryAfter = past.wait
+					return nil, nil, true, e
+				}
+				return nil, nil, true, outcome(sendErr, op, err, ref, "no answer came, and the caller's context ended before the order could be read to tell whether it was processed")
+			}
+		}
 		o, getErr := c.getOrder(ctx, op, orderID)
 		if getErr != nil {
 			kind := error(paykit.ErrUnavailable)
@@ -188,6 +204,13 @@ func (c *Client) transact(ctx context.Context, op, orderID string, typ Transacti
 			return nil, o, true, outcome(sendErr, op, err, ref, "it was not on the order when read, and the caller's context ended before it could be sent again")
 		}
 	}
+}
+
+// noAnswer reports whether a failed send got no answer at all (no status): a network failure
+// or a timeout, after which the transaction may still be on its way.
+func noAnswer(err error) bool {
+	var pe *paykit.Error
+	return errors.As(err, &pe) && pe.StatusCode == 0
 }
 
 // mayHaveReached reports whether a failed send may have been processed by Ecster: no answer
