@@ -40,7 +40,7 @@ func BenchmarkCapture(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := srv.Pay(ctx, p.ID); err != nil {
+		if _, err := srv.Pay(p.ID); err != nil {
 			b.Fatal(err)
 		}
 		return p.ID

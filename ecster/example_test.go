@@ -60,7 +60,7 @@ func Example() {
 	}
 	fmt.Println("created:", pay.Status, pay.Action.Type, pay.Action.Token != "")
 
-	if err := fake.Pay(ctx, pay.ID); err != nil { // the consumer completes the checkout
+	if _, err := fake.Pay(pay.ID); err != nil { // the consumer completes the checkout
 		panic(err)
 	}
 	fmt.Println(<-oens)
@@ -95,7 +95,7 @@ func ExampleClient_Capture_errors() {
 		Amount: paykit.Money{Amount: 5000, Currency: "SEK"},
 		Items:  []paykit.Item{{Name: "Book", Quantity: 1, UnitAmount: paykit.Money{Amount: 5000, Currency: "SEK"}, VATRate: 600}},
 	})
-	_ = fake.CompleteCheckout(ctx, pay.ID, ecster.StatusPendingDecision)
+	_ = fake.CompleteCheckout(pay.ID, ecster.StatusPendingDecision)
 
 	_, err := client.Capture(ctx, pay.ID, paykit.Money{Amount: 6000, Currency: "SEK"})
 	fmt.Println(errors.Is(err, paykit.ErrInvalidRequest))

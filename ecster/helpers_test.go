@@ -63,7 +63,7 @@ func ordered(t *testing.T, ctx context.Context, srv *ecstertest.Server, c *ecste
 	t.Helper()
 	pay, err := c.CreatePayment(ctx, request(ecster.NewID(), amount))
 	require.NoError(t, err)
-	require.NoError(t, srv.CompleteCheckout(ctx, pay.ID, status))
+	require.NoError(t, srv.CompleteCheckout(pay.ID, status))
 	return pay.ID
 }
 
@@ -101,4 +101,18 @@ func clientWith(t *testing.T, srv *ecstertest.Server, hook func(*http.Request)) 
 		mu.Unlock()
 		return http.DefaultTransport.RoundTrip(r)
 	}))
+}
+
+// mustPay completes the checkout of the payment id as the consumer (srv.Pay), failing the
+// test when it cannot.
+func mustPay(t *testing.T, srv *ecstertest.Server, id string) {
+	t.Helper()
+	_, err := srv.Pay(id)
+	require.NoError(t, err)
+}
+
+// payErr is srv.Pay's error alone, for tests of its refusals.
+func payErr(srv *ecstertest.Server, id string) error {
+	_, err := srv.Pay(id)
+	return err
 }

@@ -78,7 +78,7 @@ func TestDebitLandingLateAfterATimeoutIsNotSentAgain(t *testing.T) {
 	pay, err := client.CreatePayment(ctx, paykit.PaymentRequest{Amount: sek,
 		Items: []paykit.Item{{Name: "Tent", Quantity: 1, UnitAmount: sek, VATRate: 2500}}})
 	require.NoError(t, err)
-	require.NoError(t, fake.Pay(ctx, pay.ID))
+	mustPay(t, fake, pay.ID)
 
 	got, err := client.Capture(ctx, pay.ID, paykit.Money{Amount: 40000, Currency: "SEK"})
 	require.NoError(t, err)

@@ -178,8 +178,8 @@ func TestRepeatedCreatePayment(t *testing.T) {
 	cart, _ := srv.Cart(req.ID)
 	assert.Equal(t, second.Action.Token, cart.Key)
 
-	require.NoError(t, srv.Pay(ctx, req.ID))
-	require.ErrorIs(t, srv.Pay(ctx, req.ID), ecstertest.ErrNoCart, "the old cart cannot become a second order")
+	mustPay(t, srv, req.ID)
+	require.ErrorIs(t, payErr(srv, req.ID), ecstertest.ErrNoCart, "the old cart cannot become a second order")
 
 	again, err := c.CreatePayment(ctx, req)
 	require.NoError(t, err)

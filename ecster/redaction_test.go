@@ -72,7 +72,7 @@ func TestDebugLogOfAWholeFlowHoldsNoSecret(t *testing.T) {
 	req.NotifyURL = shop.URL + "/oen?shop=1"
 	p, err := c.CreatePayment(ctx, req)
 	require.NoError(t, err)
-	require.NoError(t, srv.Pay(ctx, p.ID))
+	mustPay(t, srv, p.ID)
 	require.NoError(t, srv.WaitDelivered(ctx, p.ID))
 
 	srv.DropNext(1, postTx)

@@ -132,13 +132,13 @@ func TestGetPaymentFollowsTheOrder(t *testing.T) {
 		id := ordered(t, ctx, srv, c, 1000, ecster.StatusPendingDecision)
 		switch control {
 		case "expire":
-			require.NoError(t, srv.Expire(ctx, id))
+			require.NoError(t, srv.Expire(id))
 		case "block":
-			require.NoError(t, srv.Block(ctx, id))
+			require.NoError(t, srv.Block(id))
 		case "manual":
-			require.NoError(t, srv.ManualProcessing(ctx, id))
+			require.NoError(t, srv.ManualProcessing(id))
 		case "decide":
-			require.NoError(t, srv.SetStatus(ctx, id, ecster.StatusReady))
+			require.NoError(t, srv.SetStatus(id, ecster.StatusReady))
 		}
 		p, err := c.GetPayment(ctx, id)
 		require.NoError(t, err)

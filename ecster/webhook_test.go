@@ -306,7 +306,7 @@ func TestOENsFromTheFake(t *testing.T) {
 	req.NotifyURL = shop.URL + "/oen?shop=42"
 	p, err := s.c.CreatePayment(ctx, req)
 	require.NoError(t, err)
-	require.NoError(t, s.srv.Pay(ctx, p.ID))
+	mustPay(t, s.srv, p.ID)
 	require.NoError(t, s.srv.WaitDelivered(ctx, p.ID))
 	assert.Equal(t, "CREATED authorized", <-s.events)
 

@@ -2,7 +2,6 @@ package ecstertest
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -24,20 +23,21 @@ const DefaultNationalID ecster.NationalID = "SE530516-9756"
 // Pay simulates the consumer completing Ecster's checkout for the payment with paymentID
 // (the orderReference), with an invoice that Ecster approves at once: the newest open cart
 // becomes an order in status READY (the payment is authorized; the merchant debits it), and
-// an OEN (event CREATED) is sent to the cart's notificationUrl.
-func (s *Server) Pay(ctx context.Context, paymentID string) error {
-	return s.CompleteCheckout(ctx, paymentID, ecster.StatusReady)
+// an OEN (event CREATED) is sent to the cart's notificationUrl. It returns Ecster's id of the
+// new order.
+func (s *Server) Pay(paymentID string) (string, error) {
+	return s.completeCheckout(paymentID, ecster.StatusReady)
 }
 
 // Decline simulates Ecster denying the consumer at the checkout: an order in status DENIED.
-func (s *Server) Decline(ctx context.Context, paymentID string) error {
-	return s.CompleteCheckout(ctx, paymentID, ecster.StatusDenied)
+func (s *Server) Decline(paymentID string) error {
+	return s.CompleteCheckout(paymentID, ecster.StatusDenied)
 }
 
 // Abort simulates the consumer aborting the payment at the checkout: an order in status
 // ABORTED.
-func (s *Server) Abort(ctx context.Context, paymentID string) error {
-	return s.CompleteCheckout(ctx, paymentID, ecster.StatusAborted)
+func (s *Server) Abort(paymentID string) error {
+	return s.CompleteCheckout(paymentID, ecster.StatusAborted)
 }
 
 // CompleteCheckout simulates the consumer completing the checkout of the newest open cart of
@@ -50,22 +50,24 @@ func (s *Server) Abort(ctx context.Context, paymentID string) error {
 // INITIAL transaction of its amount, and an OEN (event CREATED) is sent.
 //
 // ErrUnknownPayment: no cart has that orderReference; ErrNoCart: none of its carts is open.
-func (s *Server) CompleteCheckout(ctx context.Context, paymentID string, status ecster.OrderStatus) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+func (s *Server) CompleteCheckout(paymentID string, status ecster.OrderStatus) error {
+	_, err := s.completeCheckout(paymentID, status)
+	return err
+}
+
+func (s *Server) completeCheckout(paymentID string, status ecster.OrderStatus) (string, error) {
 	status = ecster.ParseOrderStatus(string(status))
 	if status == ecster.StatusPartiallyDelivered || status == ecster.StatusAnnulled || status == "" {
-		return fmt.Errorf("%w: a checkout cannot end %q", ErrBadStatus, status)
+		return "", fmt.Errorf("%w: a checkout cannot end %q", ErrBadStatus, status)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fake.Closed() {
-		return ErrClosed
+		return "", ErrClosed
 	}
 	carts := s.byRef[paymentID]
 	if len(carts) == 0 {
-		return fmt.Errorf("%w: no cart has orderReference %s", ErrUnknownPayment, paymentID)
+		return "", fmt.Errorf("%w: no cart has orderReference %s", ErrUnknownPayment, paymentID)
 	}
 	var c *cart
 	for i := len(carts) - 1; i >= 0 && c == nil; i-- {
@@ -74,7 +76,7 @@ func (s *Server) CompleteCheckout(ctx context.Context, paymentID string, status 
 		}
 	}
 	if c == nil {
-		return fmt.Errorf("%w: %s", ErrNoCart, paymentID)
+		return "", fmt.Errorf("%w: %s", ErrNoCart, paymentID)
 	}
 	c.open = false
 	now := s.Now()
@@ -94,47 +96,44 @@ func (s *Server) CompleteCheckout(ctx context.Context, paymentID string, status 
 	s.orders[o.id] = o
 	s.refs[o.ref] = append(s.refs[o.ref], o)
 	s.notifyLocked(o, ecster.EventCreated, "")
-	return nil
+	return o.id, nil
 }
 
 // SetStatus simulates Ecster changing the status of the newest order of the payment with
 // paymentID on its own, e.g. deciding a PENDING_DECISION order (READY or DENIED), and sends
 // an OEN (event EventStatusChanged). The statuses that transactions make
 // (PARTIALLY_DELIVERED, FULLY_DELIVERED, ANNULLED) are ErrBadStatus.
-func (s *Server) SetStatus(ctx context.Context, paymentID string, status ecster.OrderStatus) error {
+func (s *Server) SetStatus(paymentID string, status ecster.OrderStatus) error {
 	status = ecster.ParseOrderStatus(string(status))
 	switch status {
 	case "", ecster.StatusPartiallyDelivered, ecster.StatusFullyDelivered, ecster.StatusAnnulled:
 		return fmt.Errorf("%w: %q comes from transactions", ErrBadStatus, status)
 	}
-	return s.change(ctx, paymentID, status, false)
+	return s.change(paymentID, status, false)
 }
 
 // Expire simulates Ecster expiring the newest order of the payment with paymentID (too old
 // to be delivered): status EXPIRED, and an OEN. An order with something debited does not
 // expire (ErrBadStatus).
-func (s *Server) Expire(ctx context.Context, paymentID string) error {
-	return s.change(ctx, paymentID, ecster.StatusExpired, true)
+func (s *Server) Expire(paymentID string) error {
+	return s.change(paymentID, ecster.StatusExpired, true)
 }
 
 // Block simulates Ecster stopping the newest order of the payment with paymentID, e.g. for
 // suspected fraud: status BLOCKED, and an OEN. An order with something debited is not
 // blocked (ErrBadStatus).
-func (s *Server) Block(ctx context.Context, paymentID string) error {
-	return s.change(ctx, paymentID, ecster.StatusBlocked, true)
+func (s *Server) Block(paymentID string) error {
+	return s.change(paymentID, ecster.StatusBlocked, true)
 }
 
 // ManualProcessing simulates Ecster taking the newest order of the payment with paymentID
 // into manual handling: status MANUAL_PROCESSING, and an OEN. An order with something
 // debited is not (ErrBadStatus).
-func (s *Server) ManualProcessing(ctx context.Context, paymentID string) error {
-	return s.change(ctx, paymentID, ecster.StatusManualProcessing, true)
+func (s *Server) ManualProcessing(paymentID string) error {
+	return s.change(paymentID, ecster.StatusManualProcessing, true)
 }
 
-func (s *Server) change(ctx context.Context, paymentID string, status ecster.OrderStatus, undebitedOnly bool) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+func (s *Server) change(paymentID string, status ecster.OrderStatus, undebitedOnly bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fake.Closed() {

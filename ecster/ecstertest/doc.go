@@ -6,7 +6,7 @@
 //	srv := ecstertest.NewServer(ecstertest.Config{NotificationHeader: "X-Shop-Auth", NotificationHeaderValue: "v"})
 //	defer srv.Close()
 //	// point the client at srv.URL with ecstertest.DefaultAPIKey and DefaultMerchantKey
-//	err := srv.Pay(ctx, id)          // the consumer completes the checkout: an order, READY, and an OEN
+//	_, err := srv.Pay(id)            // the consumer completes the checkout: an order, READY, and an OEN
 //	err = srv.WaitDelivered(ctx, id) // the OEN was answered 200
 //
 // # What it serves

@@ -65,7 +65,7 @@ func Example() {
 	}
 	fmt.Println("created:", p.Status, p.Action.Type)
 
-	if err := srv.Pay(ctx, p.ID); err != nil { // the consumer completes the checkout
+	if _, err := srv.Pay(p.ID); err != nil { // the consumer completes the checkout
 		panic(err)
 	}
 	if err := srv.WaitDelivered(ctx, p.ID); err != nil {

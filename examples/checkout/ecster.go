@@ -67,7 +67,7 @@ func runEcster(ctx context.Context, out io.Writer) error {
 	}
 	say("created payment %s for %s: %s; hand cart key %s to Ecster's checkout script", pay.ID, pay.Amount, pay.Status, pay.Action.Token)
 
-	if err := fake.Pay(ctx, pay.ID); err != nil {
+	if _, err := fake.Pay(pay.ID); err != nil {
 		return err
 	}
 	say("the consumer completed the checkout (invoice, approved)")

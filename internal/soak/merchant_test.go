@@ -251,13 +251,14 @@ func (w *world) customer(ctx context.Context, r *rand.Rand, p *payment) error {
 		switch {
 		case x < 8:
 			p.outcome = "declined"
-			return w.ecs.Decline(ctx, p.id)
+			return w.ecs.Decline(p.id)
 		case x < 15:
 			p.outcome = "aborted"
-			return w.ecs.Abort(ctx, p.id)
+			return w.ecs.Abort(p.id)
 		}
 		p.outcome = "paid"
-		return w.ecs.Pay(ctx, p.id)
+		_, err := w.ecs.Pay(p.id)
+		return err
 	case nameEntrecard:
 		return w.entrecardBuyer(ctx, r, p, x)
 	}
