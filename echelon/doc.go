@@ -96,7 +96,7 @@
 //
 // # Assumptions
 //
-// The document leaves much unsaid; FACTS.md marks these as ASSUMPTIONs, and paykit's
+// The document leaves much unsaid; paykit's research notes mark these as ASSUMPTIONs, and paykit's
 // choices are: the production host (https://api.echelonpay.com); the body of POST
 // /payins/{id} (made by analogy with payouts and the GET answer); GET /payouts/{id} answering
 // the payin's envelope with idPayout; the answer of GET /balances ({"data": [{currencyCode,

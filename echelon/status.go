@@ -8,7 +8,7 @@ import (
 
 // ProcessStatus is a payin's or payout's process.status as EchelonPay writes it. The
 // document publishes only SUCCESS; the others are paykit's reading of the platform's
-// lifecycle (FACTS 2.4, an ASSUMPTION), and any other word is kept as it is and maps to
+// lifecycle (an ASSUMPTION: the document lists none), and any other word is kept as it is and maps to
 // paykit.StatusUnknown, never to a failure.
 type ProcessStatus string
 

@@ -12,7 +12,7 @@ import (
 )
 
 // TokenAction names a set of privileges POST /auth-tokens-by-action grants for one payment.
-// The document confirms two; others may exist (FACTS 2.2) and can be given as they are.
+// The document confirms two; others may exist and can be given as they are.
 type TokenAction string
 
 // The actions the document publishes.

@@ -55,7 +55,7 @@
 // # Assumed (the document is silent)
 //
 //   - Signatures are lowercase hex SHA-1 of "k=v&k=v…" in the documented parameter order,
-//     each value url.QueryEscape'd, followed directly by the secret (DESIGN.md's reading).
+//     each value url.QueryEscape'd, followed directly by the secret (paykit's reading).
 //     The fake signs and checks on its own code, not package entrecard's, so the SDK's
 //     tests against it compare two implementations.
 //   - Results are appended with '?', or with '&' when the URL has a query already. They are
