@@ -18,7 +18,7 @@ import (
 )
 
 // The EchelonPay API hosts. The production host is not published: it is an ASSUMPTION made
-// from the sandbox's (an ASSUMPTION), and white-label tenants of the platform have hosts of their
+// from the sandbox's, and white-label tenants of the platform have hosts of their
 // own; set Config.BaseURL to the one the merchant's contract names.
 const (
 	ProductionURL = "https://api.echelonpay.com"
