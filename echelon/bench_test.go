@@ -1,11 +1,8 @@
 package echelon_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"sort"
 	"sync"
@@ -15,6 +12,7 @@ import (
 	"github.com/paykit/paykit"
 	"github.com/paykit/paykit/echelon"
 	"github.com/paykit/paykit/echelon/echelontest"
+	"github.com/paykit/paykit/internal/benchhttp"
 	"github.com/paykit/paykit/internal/ids"
 	"github.com/paykit/paykit/internal/transport"
 )
@@ -56,7 +54,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 		// The same idle-connection settings as paykit's default transport, so that the
 		// comparison is of the code, not of the connection pool.
 		hc := &http.Client{Transport: transport.DefaultHTTPTransport()}
-		tok := bareToken(b, hc, fake.URL)
+		hdr := benchhttp.Bearer(bareToken(b, hc, fake.URL), "X-API-Version", "2")
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -66,8 +64,8 @@ func BenchmarkRoundTrip(b *testing.B) {
 				"paymentMethod":    map[string]any{"paymentMethodCode": "VAPAY"},
 			})
 			var created, got barePayin
-			bareDo(b, hc, "POST", fake.URL+"/payins/"+id, tok, body, &created)
-			bareDo(b, hc, "GET", fake.URL+"/payins/"+id, tok, nil, &got)
+			benchhttp.Do(b, hc, "POST", fake.URL+"/payins/"+id, hdr, body, &created)
+			benchhttp.Do(b, hc, "GET", fake.URL+"/payins/"+id, hdr, nil, &got)
 		}
 	})
 }
@@ -104,39 +102,8 @@ func bareToken(b *testing.B, hc *http.Client, base string) string {
 	var out struct {
 		Token string `json:"token"`
 	}
-	bareDo(b, hc, "POST", base+"/auth-tokens", "", body, &out)
+	benchhttp.Do(b, hc, "POST", base+"/auth-tokens", benchhttp.Bearer("", "X-API-Version", "2"), body, &out)
 	return out.Token
-}
-
-func bareDo(b *testing.B, hc *http.Client, method, url, tok string, body []byte, out any) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		b.Fatal(err)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("X-API-Version", "2")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		b.Fatal(fmt.Sprint(resp.StatusCode, err))
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		b.Fatal(err)
-	}
 }
 
 // BenchmarkDefaultLimiterUnderLoad sends 40 concurrent GetPayin calls per iteration through

@@ -1,17 +1,15 @@
 package ecredits_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"testing"
 
 	"github.com/paykit/paykit"
 	"github.com/paykit/paykit/ecredits"
 	"github.com/paykit/paykit/ecredits/ecreditstest"
+	"github.com/paykit/paykit/internal/benchhttp"
 	"github.com/paykit/paykit/internal/ids"
 	"github.com/paykit/paykit/internal/transport"
 )
@@ -48,17 +46,17 @@ func BenchmarkRoundTrip(b *testing.B) {
 		// The same idle-connection settings as paykit's default transport, so that the
 		// comparison is of the code, not of the connection pool.
 		hc := &http.Client{Transport: transport.DefaultHTTPTransport()}
-		tok := bareAuth(b, hc, srv.URL)
+		hdr := benchhttp.Bearer(bareAuth(b, hc, srv.URL))
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			id := ids.UUID()
 			body, _ := json.Marshal(map[string]any{"id": id, "amountDue": json.Number("99.99"), "currencyCode": "EUR", "paymentReference": id, "generateQrCode": false, "testMode": false})
 			var created, got bareRequest
-			bareDo(b, hc, "POST", srv.URL+"/api/v1/requests", tok, body, &created)
-			bareDo(b, hc, "GET", srv.URL+"/api/v1/requests/"+id, tok, nil, &got)
+			benchhttp.Do(b, hc, "POST", srv.URL+"/api/v1/requests", hdr, body, &created)
+			benchhttp.Do(b, hc, "GET", srv.URL+"/api/v1/requests/"+id, hdr, nil, &got)
 			var paid bool
-			bareDo(b, hc, "GET", srv.URL+"/api/v1/requests/"+id+"/paid", tok, nil, &paid)
+			benchhttp.Do(b, hc, "GET", srv.URL+"/api/v1/requests/"+id+"/paid", hdr, nil, &paid)
 		}
 	})
 }
@@ -80,36 +78,6 @@ func bareAuth(b *testing.B, hc *http.Client, base string) string {
 	var out struct {
 		Token string `json:"token"`
 	}
-	bareDo(b, hc, "POST", base+"/api/authentication", "", body, &out)
+	benchhttp.Do(b, hc, "POST", base+"/api/authentication", benchhttp.Bearer(""), body, &out)
 	return out.Token
-}
-
-func bareDo(b *testing.B, hc *http.Client, method, url, tok string, body []byte, out any) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		b.Fatal(err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		b.Fatal(fmt.Sprint(resp.StatusCode, err))
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		b.Fatal(err)
-	}
 }

@@ -1,11 +1,8 @@
 package ecster_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,6 +11,7 @@ import (
 	"github.com/paykit/paykit"
 	"github.com/paykit/paykit/ecster"
 	"github.com/paykit/paykit/ecster/ecstertest"
+	"github.com/paykit/paykit/internal/benchhttp"
 	"github.com/paykit/paykit/internal/transport"
 )
 
@@ -73,7 +71,7 @@ func BenchmarkCapture(b *testing.B) {
 				id = newOrder(b)
 			}
 			var orders []bareOrder
-			bareDo(b, hc, http.MethodGet, srv.URL+"/v1/orders?orderReference="+url.QueryEscape(id), nil, &orders)
+			benchhttp.Do(b, hc, http.MethodGet, srv.URL+"/v1/orders?orderReference="+url.QueryEscape(id), ecsterKeys, nil, &orders)
 			if len(orders) != 1 || orders[0].Amount-orders[0].DebitedAmount < 1 {
 				b.Fatalf("order %+v", orders)
 			}
@@ -88,7 +86,7 @@ func BenchmarkCapture(b *testing.B) {
 				OrderStatus string          `json:"orderStatus"`
 				Transaction bareTransaction `json:"transaction"`
 			}
-			bareDo(b, hc, http.MethodPost, srv.URL+"/v1/orders/"+url.PathEscape(orders[0].ID)+"/transactions", body, &res)
+			benchhttp.Do(b, hc, http.MethodPost, srv.URL+"/v1/orders/"+url.PathEscape(orders[0].ID)+"/transactions", ecsterKeys, body, &res)
 		}
 	})
 }
@@ -117,31 +115,5 @@ type bareTransaction struct {
 	DebitTransaction     string `json:"debitTransaction"`
 }
 
-func bareDo(b *testing.B, hc *http.Client, method, u string, body []byte, out any) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(method, u, rd)
-	if err != nil {
-		b.Fatal(err)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("x-api-key", ecstertest.DefaultAPIKey)
-	req.Header.Set("x-merchant-key", ecstertest.DefaultMerchantKey)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode/100 != 2 {
-		b.Fatal(fmt.Sprint(resp.StatusCode, err, string(data)))
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		b.Fatal(err)
-	}
-}
+// ecsterKeys are the fake's credentials as Ecster takes them, on every bare call.
+var ecsterKeys = http.Header{"X-Api-Key": {ecstertest.DefaultAPIKey}, "X-Merchant-Key": {ecstertest.DefaultMerchantKey}}
