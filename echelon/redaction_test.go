@@ -1,13 +1,11 @@
 package echelon_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,25 +14,8 @@ import (
 	"github.com/paykit/paykit"
 	"github.com/paykit/paykit/echelon"
 	"github.com/paykit/paykit/echelon/echelontest"
+	"github.com/paykit/paykit/internal/logbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the handler's and the client's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestDebugLogOfAWholeFlow: every HTTP attempt of a whole flow logged at debug level, and the
 // webhook handlers' log, hold no secret, no JWT and no callback signature.
@@ -42,7 +23,7 @@ func TestDebugLogOfAWholeFlow(t *testing.T) {
 	t.Parallel()
 	const secret, notifySecret = "merchant-secret-0123456789", "notify-secret-0123456789"
 	fake := newFake(t, echelontest.Config{Secret: secret})
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	rec, opt := recording()
 	c, err := echelon.New(echelon.Config{

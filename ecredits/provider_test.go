@@ -16,6 +16,7 @@ import (
 	"github.com/paykit/paykit"
 	"github.com/paykit/paykit/ecredits"
 	"github.com/paykit/paykit/ecredits/ecreditstest"
+	"github.com/paykit/paykit/internal/logbuf"
 )
 
 var fastRetry = paykit.WithRetry(paykit.RetryPolicy{MaxAttempts: 3, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond})
@@ -461,7 +462,7 @@ func TestTokens(t *testing.T) {
 // handler, including failures, and checks the log holds no secret, token or signature.
 func TestNothingSecretInLogs(t *testing.T) {
 	t.Parallel()
-	var buf syncBuffer
+	var buf logbuf.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, c := setup(t, ecreditstest.Config{}, paykit.WithLogger(log))
 	sink := newSink(t, c, paykit.WithWebhookLogger(log))
@@ -506,21 +507,4 @@ func TestNothingSecretInLogs(t *testing.T) {
 			t.Errorf("the log holds %s", name)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

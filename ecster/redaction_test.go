@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,25 +16,8 @@ import (
 	"github.com/paykit/paykit"
 	"github.com/paykit/paykit/ecster"
 	"github.com/paykit/paykit/ecster/ecstertest"
+	"github.com/paykit/paykit/internal/logbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A debug log of a whole flow, failures and forged OENs included, holds no API key,
 // merchant key, OEN header value, NotifySecret or URL signature; neither do the errors.
@@ -47,7 +29,7 @@ func TestDebugLogOfAWholeFlowHoldsNoSecret(t *testing.T) {
 		hdrValue = "HEADER-VALUE-8f14e45fceea167a"
 		notify   = "NOTIFY-SECRET-c9f0f895fb98ab91"
 	)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	mux := http.NewServeMux()

@@ -1,7 +1,6 @@
 package redisstore_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paykit/paykit"
+	"github.com/paykit/paykit/internal/logbuf"
 	"github.com/paykit/paykit/redisstore"
 )
 
@@ -161,7 +161,7 @@ func TestDedupLateFinishAfterTakeover(t *testing.T) {
 	t.Parallel()
 	srv := startRedis(t)
 	ctx := guardCtx(t)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	const lease = 300 * time.Millisecond
 	slow := redisstore.NewDedupStore(srv.Client(t), redisstore.WithLease(lease), redisstore.WithLogger(log))
@@ -310,22 +310,4 @@ func TestDedupRedisDown(t *testing.T) {
 	var pe *paykit.Error
 	require.True(t, errors.As(err, &pe))
 	assert.Contains(t, err.Error(), "redisstore")
-}
-
-// syncBuffer is a bytes.Buffer for loggers written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

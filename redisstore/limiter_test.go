@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paykit/paykit"
+	"github.com/paykit/paykit/internal/logbuf"
 	"github.com/paykit/paykit/redisstore"
 )
 
@@ -202,7 +203,7 @@ func TestLimiterFallsBackAndReturns(t *testing.T) {
 	t.Parallel()
 	srv := startRedis(t)
 	ctx := guardCtx(t)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	rdb := srv.Client(t)
 	l := redisstore.NewLimiter(rdb, "fallback", 3, time.Second,
 		redisstore.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))))
