@@ -58,13 +58,13 @@ func (formProvider) Capabilities() paykit.Capabilities { return paykit.Capabilit
 func (formProvider) CreatePayment(context.Context, paykit.PaymentRequest) (*paykit.Payment, error) {
 	return nil, paykit.ErrUnsupported
 }
-func (formProvider) Capture(context.Context, string, paykit.Money) (*paykit.Payment, error) {
+func (formProvider) Capture(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, paykit.ErrUnsupported
 }
-func (formProvider) Refund(context.Context, string, paykit.Money) (*paykit.Payment, error) {
+func (formProvider) Refund(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, paykit.ErrUnsupported
 }
-func (formProvider) Cancel(context.Context, string) (*paykit.Payment, error) {
+func (formProvider) Cancel(context.Context, string, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, paykit.ErrUnsupported
 }
 

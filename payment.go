@@ -317,12 +317,16 @@ type Provider interface {
 	CreatePayment(ctx context.Context, req PaymentRequest) (*Payment, error)
 	// GetPayment fetches the payment's current state.
 	GetPayment(ctx context.Context, id string) (*Payment, error)
-	// Capture takes amount of an authorized payment; a zero Money takes all that remains.
-	Capture(ctx context.Context, id string, amount Money) (*Payment, error)
-	// Refund gives amount of a captured payment back; a zero Money refunds all that remains.
-	Refund(ctx context.Context, id string, amount Money) (*Payment, error)
-	// Cancel withdraws what is authorized and not captured.
-	Cancel(ctx context.Context, id string) (*Payment, error)
+	// Capture takes amount of an authorized payment; the zero Money (Money{}) takes all
+	// that remains, and an amount of 0 with a currency is ErrInvalidRequest (CheckAmount).
+	// With IdempotencyKey the capture acts at most once for that key, from any process.
+	Capture(ctx context.Context, id string, amount Money, opts ...CallOption) (*Payment, error)
+	// Refund gives amount of a captured payment back; the zero Money refunds all that
+	// remains (see Capture for 0 and for IdempotencyKey).
+	Refund(ctx context.Context, id string, amount Money, opts ...CallOption) (*Payment, error)
+	// Cancel withdraws what is authorized and not captured. With IdempotencyKey it acts at
+	// most once for that key.
+	Cancel(ctx context.Context, id string, opts ...CallOption) (*Payment, error)
 	// ParseNotification verifies a notification the provider sent, then parses it. A bad or
 	// missing signature matches ErrInvalidSignature; a malformed one ErrInvalidRequest.
 	ParseNotification(r *http.Request) (*Notification, error)

@@ -288,31 +288,31 @@ func (r *Router) GetPayment(ctx context.Context, id string) (*Payment, error) {
 	return p.GetPayment(ctx, id)
 }
 
-// Capture asks the provider that owns id.
-func (r *Router) Capture(ctx context.Context, id string, amount Money) (*Payment, error) {
+// Capture asks the provider that owns id, with opts (an IdempotencyKey travels to it).
+func (r *Router) Capture(ctx context.Context, id string, amount Money, opts ...CallOption) (*Payment, error) {
 	p, err := r.owner(ctx, "capture", id)
 	if err != nil {
 		return nil, err
 	}
-	return p.Capture(ctx, id, amount)
+	return p.Capture(ctx, id, amount, opts...)
 }
 
-// Refund asks the provider that owns id.
-func (r *Router) Refund(ctx context.Context, id string, amount Money) (*Payment, error) {
+// Refund asks the provider that owns id, with opts.
+func (r *Router) Refund(ctx context.Context, id string, amount Money, opts ...CallOption) (*Payment, error) {
 	p, err := r.owner(ctx, "refund", id)
 	if err != nil {
 		return nil, err
 	}
-	return p.Refund(ctx, id, amount)
+	return p.Refund(ctx, id, amount, opts...)
 }
 
-// Cancel asks the provider that owns id.
-func (r *Router) Cancel(ctx context.Context, id string) (*Payment, error) {
+// Cancel asks the provider that owns id, with opts.
+func (r *Router) Cancel(ctx context.Context, id string, opts ...CallOption) (*Payment, error) {
 	p, err := r.owner(ctx, "cancel", id)
 	if err != nil {
 		return nil, err
 	}
-	return p.Cancel(ctx, id)
+	return p.Cancel(ctx, id, opts...)
 }
 
 // ParseNotification hands r to the provider named by the last segment of its path (as

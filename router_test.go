@@ -85,7 +85,7 @@ func (s *routeStub) GetPayment(_ context.Context, id string) (*Payment, error) {
 	return &cp, nil
 }
 
-func (s *routeStub) Capture(_ context.Context, id string, m Money) (*Payment, error) {
+func (s *routeStub) Capture(_ context.Context, id string, m Money, _ ...CallOption) (*Payment, error) {
 	s.log("capture " + id)
 	if !s.caps.Capture {
 		return nil, &Error{Provider: s.name, Op: "capture", Kind: ErrUnsupported}
@@ -99,12 +99,12 @@ func (s *routeStub) Capture(_ context.Context, id string, m Money) (*Payment, er
 	return &cp, nil
 }
 
-func (s *routeStub) Refund(_ context.Context, id string, _ Money) (*Payment, error) {
+func (s *routeStub) Refund(_ context.Context, id string, _ Money, _ ...CallOption) (*Payment, error) {
 	s.log("refund " + id)
 	return nil, &Error{Provider: s.name, Op: "refund", Kind: ErrUnsupported}
 }
 
-func (s *routeStub) Cancel(_ context.Context, id string) (*Payment, error) {
+func (s *routeStub) Cancel(_ context.Context, id string, _ ...CallOption) (*Payment, error) {
 	s.log("cancel " + id)
 	return nil, &Error{Provider: s.name, Op: "cancel", Kind: ErrUnsupported}
 }

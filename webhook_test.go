@@ -60,13 +60,13 @@ func (p *stubProvider) Capabilities() Capabilities { return Capabilities{Webhook
 func (p *stubProvider) CreatePayment(context.Context, PaymentRequest) (*Payment, error) {
 	return nil, &Error{Provider: p.name, Op: "create payment", Kind: ErrUnsupported}
 }
-func (p *stubProvider) Capture(context.Context, string, Money) (*Payment, error) {
+func (p *stubProvider) Capture(context.Context, string, Money, ...CallOption) (*Payment, error) {
 	return nil, &Error{Provider: p.name, Op: "capture", Kind: ErrUnsupported}
 }
-func (p *stubProvider) Refund(context.Context, string, Money) (*Payment, error) {
+func (p *stubProvider) Refund(context.Context, string, Money, ...CallOption) (*Payment, error) {
 	return nil, &Error{Provider: p.name, Op: "refund", Kind: ErrUnsupported}
 }
-func (p *stubProvider) Cancel(context.Context, string) (*Payment, error) {
+func (p *stubProvider) Cancel(context.Context, string, ...CallOption) (*Payment, error) {
 	return nil, &Error{Provider: p.name, Op: "cancel", Kind: ErrUnsupported}
 }
 

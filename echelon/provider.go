@@ -138,18 +138,18 @@ func paymentOf(p *Payin) *paykit.Payment {
 }
 
 // Capture is not supported: a payin is settled when the customer pays.
-func (c *Client) Capture(context.Context, string, paykit.Money) (*paykit.Payment, error) {
+func (c *Client) Capture(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, perr.Unsupported("capture", "an EchelonPay payin is settled when the customer pays")
 }
 
 // Refund is not supported: EchelonPay has no refund of a payin; send the money back with
 // CreatePayout.
-func (c *Client) Refund(context.Context, string, paykit.Money) (*paykit.Payment, error) {
+func (c *Client) Refund(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, perr.Unsupported("refund", "EchelonPay has no refunds; send the money back with CreatePayout")
 }
 
 // Cancel is not supported: an unpaid payin expires by itself.
-func (c *Client) Cancel(context.Context, string) (*paykit.Payment, error) {
+func (c *Client) Cancel(context.Context, string, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, perr.Unsupported("cancel", "an unpaid EchelonPay payin expires by itself")
 }
 

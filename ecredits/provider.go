@@ -108,17 +108,17 @@ func (c *Client) payment(r *Request, paid bool) *paykit.Payment {
 }
 
 // Capture is not supported: a paid request is settled at once.
-func (c *Client) Capture(context.Context, string, paykit.Money) (*paykit.Payment, error) {
+func (c *Client) Capture(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, perr.Unsupported("capture", "eCredits settles payments at once")
 }
 
 // Refund is not supported by the API: refunds are made in the eCredits Portal or app.
-func (c *Client) Refund(context.Context, string, paykit.Money) (*paykit.Payment, error) {
+func (c *Client) Refund(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, perr.Unsupported("refund", "eCredits refunds are made in the Portal or the app")
 }
 
 // Cancel is not supported: an unpaid request simply expires.
-func (c *Client) Cancel(context.Context, string) (*paykit.Payment, error) {
+func (c *Client) Cancel(context.Context, string, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, perr.Unsupported("cancel", "an unpaid eCredits request expires by itself")
 }
 

@@ -189,7 +189,7 @@ func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, er
 // The debit is never sent twice blindly: it carries TransactionReference(id, DEBIT, n), and
 // after a failure that may have reached Ecster the order is read, and the debit sent again
 // only when that reference is not there (see Client.Credit).
-func (c *Client) Capture(ctx context.Context, id string, amount paykit.Money) (*paykit.Payment, error) {
+func (c *Client) Capture(ctx context.Context, id string, amount paykit.Money, opts ...paykit.CallOption) (*paykit.Payment, error) {
 	const op = "capture"
 	p, err := c.operate(ctx, op, id, amount, func(o *Order, want Amount) (*Order, error) {
 		return c.send(ctx, op, id, o, TransactionDebit, TransactionRequest{Amount: want})
@@ -203,7 +203,7 @@ func (c *Client) Capture(ctx context.Context, id string, amount paykit.Money) (*
 // An amount above what is debited and not credited is paykit.ErrInvalidRequest before
 // anything is sent. When one part of a split fails, the parts before it stay credited and
 // the error says how much was.
-func (c *Client) Refund(ctx context.Context, id string, amount paykit.Money) (*paykit.Payment, error) {
+func (c *Client) Refund(ctx context.Context, id string, amount paykit.Money, opts ...paykit.CallOption) (*paykit.Payment, error) {
 	const op = "refund"
 	p, err := c.operate(ctx, op, id, amount, func(o *Order, want Amount) (*Order, error) {
 		var plan []DebitRest
@@ -247,7 +247,7 @@ func (c *Client) Refund(ctx context.Context, id string, amount paykit.Money) (*p
 // Cancel annuls what the order has not debited (an ANNUL transaction): the order becomes
 // ANNULLED (canceled) when nothing was debited, FULLY_DELIVERED when part was. Nothing left
 // to annul is paykit.ErrInvalidRequest.
-func (c *Client) Cancel(ctx context.Context, id string) (*paykit.Payment, error) {
+func (c *Client) Cancel(ctx context.Context, id string, opts ...paykit.CallOption) (*paykit.Payment, error) {
 	const op = "cancel"
 	p, err := c.operate(ctx, op, id, paykit.Money{}, func(o *Order, want Amount) (*Order, error) {
 		return c.send(ctx, op, id, o, TransactionAnnul, TransactionRequest{Amount: want})

@@ -157,17 +157,17 @@ func paymentOf(e Entry) *paykit.Payment {
 }
 
 // Capture is not supported: a complete result means the credits were transferred.
-func (c *Client) Capture(context.Context, string, paykit.Money) (*paykit.Payment, error) {
+func (c *Client) Capture(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, perr.Unsupported("capture", "Entrecard transfers the credits when the buyer confirms")
 }
 
 // Refund is not supported: Entrecard's Payments API has no refunds.
-func (c *Client) Refund(context.Context, string, paykit.Money) (*paykit.Payment, error) {
+func (c *Client) Refund(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, perr.Unsupported("refund", "Entrecard's Payments API has no refunds")
 }
 
 // Cancel is not supported: an unpaid buy link is simply never confirmed.
-func (c *Client) Cancel(context.Context, string) (*paykit.Payment, error) {
+func (c *Client) Cancel(context.Context, string, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, perr.Unsupported("cancel", "an Entrecard buy link cannot be withdrawn")
 }
 

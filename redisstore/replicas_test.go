@@ -46,13 +46,13 @@ func (p *stubProvider) unsupported(op string) error {
 func (p *stubProvider) CreatePayment(context.Context, paykit.PaymentRequest) (*paykit.Payment, error) {
 	return nil, p.unsupported("create payment")
 }
-func (p *stubProvider) Capture(context.Context, string, paykit.Money) (*paykit.Payment, error) {
+func (p *stubProvider) Capture(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, p.unsupported("capture")
 }
-func (p *stubProvider) Refund(context.Context, string, paykit.Money) (*paykit.Payment, error) {
+func (p *stubProvider) Refund(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, p.unsupported("refund")
 }
-func (p *stubProvider) Cancel(context.Context, string) (*paykit.Payment, error) {
+func (p *stubProvider) Cancel(context.Context, string, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, p.unsupported("cancel")
 }
 

@@ -149,13 +149,13 @@ func (s *gateStub) GetPayment(ctx context.Context, id string) (*paykit.Payment, 
 	return &paykit.Payment{Provider: s.name, ID: id, Status: paykit.StatusPending}, nil
 }
 
-func (s *gateStub) Capture(context.Context, string, paykit.Money) (*paykit.Payment, error) {
+func (s *gateStub) Capture(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, paykit.ErrUnsupported
 }
-func (s *gateStub) Refund(context.Context, string, paykit.Money) (*paykit.Payment, error) {
+func (s *gateStub) Refund(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, paykit.ErrUnsupported
 }
-func (s *gateStub) Cancel(context.Context, string) (*paykit.Payment, error) {
+func (s *gateStub) Cancel(context.Context, string, ...paykit.CallOption) (*paykit.Payment, error) {
 	return nil, paykit.ErrUnsupported
 }
 func (s *gateStub) ParseNotification(*http.Request) (*paykit.Notification, error) {
