@@ -67,7 +67,9 @@ type Error struct {
 	Body []byte
 }
 
-// Error formats e as "paykit: ecredits: create payment <id>: 409 conflict: <message>".
+// Error formats e as `paykit: ecredits: create payment "<id>": 409 conflict: <message>`.
+// The id is quoted (Go syntax), so that an id holding a newline or a quote cannot split or
+// forge a log line.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("paykit: ")
@@ -79,12 +81,12 @@ func (e *Error) Error() string {
 		b.WriteString(e.Op)
 		if e.PaymentID != "" {
 			b.WriteString(" ")
-			b.WriteString(e.PaymentID)
+			b.WriteString(strconv.Quote(e.PaymentID))
 		}
 		b.WriteString(": ")
 	} else if e.PaymentID != "" {
 		b.WriteString("payment ")
-		b.WriteString(e.PaymentID)
+		b.WriteString(strconv.Quote(e.PaymentID))
 		b.WriteString(": ")
 	}
 	if e.StatusCode != 0 {

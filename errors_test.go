@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 var allKinds = []error{
@@ -196,4 +198,18 @@ func TestKindForStatus(t *testing.T) {
 			t.Errorf("KindForStatus(%d) = %v, want %v", tt.status, got, tt.want)
 		}
 	}
+}
+
+func TestErrorQuotesPaymentID(t *testing.T) {
+	t.Parallel()
+	for _, e := range []*Error{
+		{Provider: "ecster", Op: "capture", PaymentID: "a\nlevel=ERROR msg=forged", Kind: ErrNotFound},
+		{PaymentID: "a\nlevel=ERROR msg=forged", Kind: ErrNotFound},
+	} {
+		text := e.Error()
+		require.NotContains(t, text, "\n", "an id with a newline splits the log line")
+		require.Contains(t, text, `"a\nlevel=ERROR msg=forged"`)
+	}
+	plain := &Error{Provider: "ecster", Op: "capture", PaymentID: "order-1", Kind: ErrNotFound}
+	require.Equal(t, `paykit: ecster: capture "order-1": not found`, plain.Error())
 }

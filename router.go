@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -94,7 +95,8 @@ func WithOwnershipStore(s OwnershipStore) RouterOption { return func(r *Router) 
 func WithRouterLogger(l *slog.Logger) RouterOption { return func(r *Router) { r.log = l } }
 
 // NewRouter returns a Router over providers with routes tried in order. Provider names must
-// be unique and every route must name known providers.
+// be unique and every route must name known providers. A nil provider, also a typed nil (a
+// nil *ecster.Client in the interface), is refused with ErrInvalidRequest.
 func NewRouter(providers []Provider, routes []Route, opts ...RouterOption) (*Router, error) {
 	r := &Router{providers: make(map[string]Provider, len(providers)), routes: slices.Clone(routes)}
 	for _, o := range opts {
@@ -110,8 +112,8 @@ func NewRouter(providers []Provider, routes []Route, opts ...RouterOption) (*Rou
 	}
 	r.log = r.log.With("provider", RouterName)
 	for _, p := range providers {
-		if p == nil {
-			return nil, routerError("new router", "", ErrInvalidRequest, "a provider is nil")
+		if isNilProvider(p) {
+			return nil, routerError("new router", "", ErrInvalidRequest, fmt.Sprintf("provider %d is nil (%T)", len(r.names), p))
 		}
 		name := p.Name()
 		if _, dup := r.providers[name]; dup || name == "" {
@@ -427,4 +429,18 @@ func withPaymentID(err error, id string) error {
 	cp := *pe
 	cp.PaymentID = id
 	return &cp
+}
+
+// isNilProvider reports whether p is nil or an interface holding a nil pointer (or another
+// nil value of a kind that can be nil), which would panic on its first call.
+func isNilProvider(p Provider) bool {
+	if p == nil {
+		return true
+	}
+	v := reflect.ValueOf(p)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Func, reflect.Chan, reflect.Interface, reflect.Slice:
+		return v.IsNil()
+	}
+	return false
 }

@@ -69,7 +69,18 @@ func WithWebhookLogger(l *slog.Logger) WebhookOption { return func(c *webhookCon
 //
 // A DedupStore error on Claim answers 503; one on Finish after fn succeeded still answers
 // 200 (fn ran; a redelivery may run it again, the lesser harm).
+//
+// NewWebhookHandler panics when p (also a typed nil) or fn is nil, as http.Handle does for a
+// nil handler: at construction, never at the first request.
 func NewWebhookHandler(p Provider, fn func(context.Context, *Notification) error, opts ...WebhookOption) http.Handler {
+	// As net/http does for a nil handler: a mistake in wiring fails at start-up, not on
+	// the first notification a provider sends.
+	if isNilProvider(p) {
+		panic(fmt.Sprintf("paykit: NewWebhookHandler: the provider is nil (%T)", p))
+	}
+	if fn == nil {
+		panic("paykit: NewWebhookHandler: fn is nil")
+	}
 	cfg := newWebhookConfig(opts)
 	return webhookcore.Handler(webhookcore.Spec[*Notification, *Payment]{
 		Name:    p.Name(),
@@ -95,8 +106,14 @@ func NewWebhookHandler(p Provider, fn func(context.Context, *Notification) error
 			return pay, err
 		},
 		StateKey: PaymentStateKey,
+		StateID:  func(pay *Payment) string { return pay.ID },
 		Run: func(ctx context.Context, n *Notification, pay *Payment) error {
 			n.Payment = pay
+			if pay.ID != "" {
+				// The provider's canonical spelling of the id, whatever case the
+				// notification used (eCredits compares ids ignoring case).
+				n.PaymentID = pay.ID
+			}
 			return fn(ctx, n)
 		},
 	})

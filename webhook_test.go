@@ -39,6 +39,7 @@ type stubProvider struct {
 	getPanic any    // GetPayment panics with it when set
 	status   Status // the fetched payment's status; empty: succeeded
 	captured int64  // the fetched payment's captured amount
+	lower    bool   // GetPayment answers the id in lower case, as eCredits does (canonical ids)
 	gotIDs   []string
 
 	parses atomic.Int64
@@ -101,6 +102,9 @@ func (p *stubProvider) GetPayment(_ context.Context, id string) (*Payment, error
 	p.gotIDs = append(p.gotIDs, id)
 	getErr, getNil, getPanic := p.getErr, p.getNil, p.getPanic
 	status, captured := p.status, p.captured
+	if p.lower {
+		id = strings.ToLower(id)
+	}
 	p.mu.Unlock()
 	if status == "" {
 		status = StatusSucceeded

@@ -15,16 +15,16 @@ func TestCheck(t *testing.T) {
 		assert.NoError(t, Check(id), "%q", id)
 	}
 	bad := map[string]string{
-		"":                               "empty",
-		".":                              "dot-segment",
-		"..":                             "dot-segment",
-		strings.Repeat("x", MaxLen+1):    "more than 64",
-		"a\x00b":                         "control character",
-		"a\nb":                           "control character",
-		"a\rb":                           "control character",
-		"a\x7f":                          "control character",
-		"a\u0085":                        "control character",
-		string([]byte{0xff, 0xfe}):       "UTF-8",
+		"":                              "empty",
+		".":                             "dot-segment",
+		"..":                            "dot-segment",
+		strings.Repeat("x", MaxLen+1):   "more than 64",
+		"a\x00b":                        "control character",
+		"a\nb":                          "control character",
+		"a\rb":                          "control character",
+		"a\x7f":                         "control character",
+		"a\u0085":                       "control character",
+		string([]byte{0xff, 0xfe}):      "UTF-8",
 		strings.Repeat("é", MaxLen/2+1): "more than 64",
 	}
 	for id, want := range bad {

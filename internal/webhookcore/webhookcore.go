@@ -55,6 +55,11 @@ type Spec[N, T any] struct {
 	// signed identity: it must change whenever the merchant should hear of the payment again
 	// (status, captured and refunded amounts).
 	StateKey func(T) string
+	// StateID is the fetched state's own id in its canonical form (eCredits ids are
+	// lower-case): the dedupe key is made of it, not of the id as the notification spelt it,
+	// so that a replay with the id's letters in another case is a redelivery. Nil, or an
+	// empty answer, falls back to Parsed.ID.
+	StateID func(T) string
 	// Run calls the merchant's function.
 	Run func(ctx context.Context, n N, state T) error
 }
@@ -171,7 +176,13 @@ func (h *handler[N, T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		fetched = true
-		key = "state|" + lengthPrefixed(p.ID) + "|" + h.spec.StateKey(state)
+		id := p.ID
+		if h.spec.StateID != nil {
+			if canonical := h.spec.StateID(state); canonical != "" {
+				id = canonical
+			}
+		}
+		key = "state|" + lengthPrefixed(id) + "|" + h.spec.StateKey(state)
 	} else {
 		key = "event|" + key
 	}
