@@ -85,8 +85,8 @@ func (s *routeStub) GetPayment(_ context.Context, id string) (*Payment, error) {
 	return &cp, nil
 }
 
-func (s *routeStub) Capture(_ context.Context, id string, m Money, _ ...CallOption) (*Payment, error) {
-	s.log("capture " + id)
+func (s *routeStub) Capture(_ context.Context, id string, m Money, opts ...CallOption) (*Payment, error) {
+	s.log("capture " + id + keyNote(opts))
 	if !s.caps.Capture {
 		return nil, &Error{Provider: s.name, Op: "capture", Kind: ErrUnsupported}
 	}
@@ -99,14 +99,22 @@ func (s *routeStub) Capture(_ context.Context, id string, m Money, _ ...CallOpti
 	return &cp, nil
 }
 
-func (s *routeStub) Refund(_ context.Context, id string, _ Money, _ ...CallOption) (*Payment, error) {
-	s.log("refund " + id)
+func (s *routeStub) Refund(_ context.Context, id string, _ Money, opts ...CallOption) (*Payment, error) {
+	s.log("refund " + id + keyNote(opts))
 	return nil, &Error{Provider: s.name, Op: "refund", Kind: ErrUnsupported}
 }
 
-func (s *routeStub) Cancel(_ context.Context, id string, _ ...CallOption) (*Payment, error) {
-	s.log("cancel " + id)
+func (s *routeStub) Cancel(_ context.Context, id string, opts ...CallOption) (*Payment, error) {
+	s.log("cancel " + id + keyNote(opts))
 	return nil, &Error{Provider: s.name, Op: "cancel", Kind: ErrUnsupported}
+}
+
+// keyNote is " key=K" when opts carry an operation key, so call logs show it arrived.
+func keyNote(opts []CallOption) string {
+	if k := NewCallOptions(opts...).IdempotencyKey; k != "" {
+		return " key=" + k
+	}
+	return ""
 }
 
 func (s *routeStub) ParseNotification(r *http.Request) (*Notification, error) {
@@ -519,4 +527,51 @@ func TestRouterNoFailoverWhileARepeatIsOnItsWay(t *testing.T) {
 	assert.Empty(t, b.callLog(), "nothing at b")
 	owner, _, _ := r.owners.Owner(ctx, "order-1")
 	assert.Equal(t, "a", owner)
+}
+
+func TestRouterPassesCallOptionsToTheOwner(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a := newRouteStub("a", Capabilities{Capture: true})
+	b := newRouteStub("b", Capabilities{Capture: true})
+	r, err := NewRouter([]Provider{a, b}, []Route{{Name: "b first", Providers: []string{"b", "a"}}})
+	require.NoError(t, err)
+	_, err = r.CreatePayment(ctx, PaymentRequest{ID: "p1", Amount: Money{1000, "SEK"}})
+	require.NoError(t, err)
+	_, err = r.Capture(ctx, "p1", Money{}, IdempotencyKey("ship-1"))
+	require.NoError(t, err)
+	_, _ = r.Refund(ctx, "p1", Money{}, IdempotencyKey("return-1"))
+	_, _ = r.Cancel(ctx, "p1", nil, IdempotencyKey("cancel-1"))
+	_, err = r.Capture(ctx, "p1", Money{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"create p1", "capture p1 key=ship-1", "refund p1 key=return-1", "cancel p1 key=cancel-1", "capture p1"}, b.callLog())
+	assert.Empty(t, a.callLog())
+}
+
+func TestCallOptions(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, CallOptions{}, NewCallOptions())
+	assert.Equal(t, CallOptions{IdempotencyKey: "b"}, NewCallOptions(IdempotencyKey("a"), nil, IdempotencyKey("b")))
+	for _, ok := range []string{"", "k", "shipment-1/2 ü", strings.Repeat("k", MaxIdempotencyKey)} {
+		assert.NoError(t, CallOptions{IdempotencyKey: ok}.Validate(), "%q", ok)
+	}
+	for _, bad := range []string{"a\nb", "a\x00", strings.Repeat("k", MaxIdempotencyKey+1), string([]byte{0xff}), "a\u0085"} {
+		err := CallOptions{IdempotencyKey: bad}.Validate()
+		require.ErrorIs(t, err, ErrInvalidRequest, "%q", bad)
+		assert.NotContains(t, err.Error(), "\n")
+	}
+}
+
+func TestCheckAmount(t *testing.T) {
+	t.Parallel()
+	assert.NoError(t, CheckAmount(Money{}))
+	assert.NoError(t, CheckAmount(Money{1, "SEK"}))
+	for _, bad := range []Money{{0, "SEK"}, {-1, "SEK"}, {5, ""}} {
+		err := CheckAmount(bad)
+		require.ErrorIs(t, err, ErrInvalidRequest, "%v", bad)
+		var pe *Error
+		require.ErrorAs(t, err, &pe)
+		assert.True(t, pe.Unprocessed)
+	}
+	assert.Contains(t, CheckAmount(Money{0, "SEK"}).Error(), "Money{}")
 }
