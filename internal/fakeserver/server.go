@@ -40,7 +40,9 @@ type Config struct {
 	// sent (WaitDelivered says ErrNoNotifyURL).
 	NotifyURL string
 	// NotifyClient sends notifications; nil: a client of the server's own with
-	// DefaultNotifyTimeout, whose idle connections Close closes.
+	// DefaultNotifyTimeout over a clone of http.DefaultTransport, whose idle connections
+	// Close closes (or over http.DefaultTransport itself when a test replaced it with
+	// another RoundTripper, such as httpmock's, which then sees every notification).
 	NotifyClient *http.Client
 	// Retry is how notifications that were not answered 200 are sent again.
 	Retry Retry
@@ -97,7 +99,7 @@ type Server struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	notify    *http.Client
-	ownNotify bool // notify is the server's own: Close closes its idle connections
+	ownNotify bool // notify's transport is the server's own: Close closes its idle connections
 
 	mu          sync.Mutex
 	closed      bool
@@ -134,7 +136,15 @@ func New(cfg Config) *Server {
 	}
 	s.Controls = &Controls{s: s}
 	if s.notify == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
+		// A clone of the standard transport, whose idle connections are the server's own to
+		// close. A test that replaced http.DefaultTransport with another RoundTripper
+		// (httpmock, a recorder) gets it as it is, so that it sees the notifications too, and
+		// Close leaves its connections alone.
+		var tr http.RoundTripper = http.DefaultTransport
+		if std, ok := tr.(*http.Transport); ok {
+			tr = std.Clone()
+			s.ownNotify = true
+		}
 		s.notify = &http.Client{
 			Timeout:   DefaultNotifyTimeout,
 			Transport: tr,
@@ -142,7 +152,6 @@ func New(cfg Config) *Server {
 			// do not follow them.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
-		s.ownNotify = true
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))

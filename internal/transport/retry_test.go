@@ -99,7 +99,7 @@ func TestRetryMatrix(t *testing.T) {
 						var dials atomic.Int64
 						attempts = &dials
 						bad, good := closedAddr(t), srv.Listener.Addr().String()
-						tr := DefaultHTTPTransport()
+						tr := DefaultHTTPTransport().(*http.Transport)
 						tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
 							addr := good
 							if dials.Add(1) <= failFirst {

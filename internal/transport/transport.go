@@ -169,10 +169,20 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// DefaultHTTPTransport is http.DefaultTransport with enough idle connections per host for
-// concurrent callers: the default 2 costs about a third of the throughput under load.
-func DefaultHTTPTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+// DefaultHTTPTransport is the transport of a client given no HTTP client. While
+// http.DefaultTransport is the standard library's *http.Transport, it is a clone of it with
+// enough idle connections per host for concurrent callers: the default 2 costs about a third
+// of the throughput under load. When the program replaced http.DefaultTransport with a
+// RoundTripper of another type (httpmock.Activate, an otelhttp wrapper, a recorder), it is
+// that RoundTripper itself, unchanged: the program replaced it so that every request goes
+// through it, and a clone of something else would bypass it. It is read when a client is
+// built, so a replacement made later is not seen by clients built before.
+func DefaultHTTPTransport() http.RoundTripper {
+	std, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport
+	}
+	t := std.Clone()
 	t.MaxIdleConns = 256
 	t.MaxIdleConnsPerHost = 64
 	return t
