@@ -63,10 +63,20 @@
 // second, in the background, and returns to the shared window (logging it) when Redis
 // answers. The Wait that finds Redis gone first takes as long as the client's dial and retry
 // settings make a failing command take (with go-redis's defaults, about 2 s for a refused
-// connection); the waits after it do not ask Redis. While it has fallen back, N replicas may
-// together start up to N × limit requests per window, and the shared window does not learn
-// of the starts counted locally, so the first window after Redis returns may see them and
-// limit more; the provider refuses the excess with 429, which paykit's clients retry.
+// connection); the waits after it do not ask Redis.
+//
+// Neither switch breaks the limit as one process sees it: no window (widened by the margin)
+// holds more than limit starts of one limiter, counted in Redis and locally together. The
+// fallback cannot know how many starts the window already holds, so it starts as if the last
+// window were full: its first start comes a window and the margin after Redis was found gone
+// (a pause of about a second for EchelonPay, once per outage). The way back counts first, in
+// the shared window, the local starts still inside it, those the full window stood for
+// included (a Redis that restarted without persistence forgot the starts it counted before
+// it failed), aged by this process's clock against Redis's; only then do starts go through
+// Redis again, so the shared window holds back the replicas' starts too until the local
+// ones leave it. While Redis is down the replicas cannot see each other: N replicas may
+// together start up to N × limit requests per window, and the provider refuses the excess
+// with 429, which paykit's clients retry.
 //
 // # Entrecard store
 //

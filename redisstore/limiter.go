@@ -40,6 +40,23 @@ local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
 return {math.max(1, tonumber(oldest[2]) + span - now), now}
 `)
 
+// handOverScript counts, in the sliding window KEYS[1], starts a limiter counted locally
+// while Redis could not be reached: ARGV[1] is the window in µs, then pairs of a member name
+// (unique) and the start's age in µs, which the script subtracts from Redis's clock. An age
+// measured before the call reaches Redis makes the start look a little later than it was,
+// so it blocks a little longer: the safe side. It answers how many starts it counted.
+var handOverScript = redis.NewScript(`
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local span = tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  redis.call('ZADD', KEYS[1], now - tonumber(ARGV[i + 1]), ARGV[i])
+end
+redis.call('PEXPIRE', KEYS[1], math.ceil(span / 1000) + 1000)
+return (#ARGV - 1) / 2
+`)
+
 // maxMargin bounds the safety margin added to the window (see marginFor).
 const maxMargin = 40 * time.Millisecond
 
@@ -57,8 +74,12 @@ func marginFor(window time.Duration) time.Duration { return min(maxMargin, windo
 // (widened by a margin of min(40 ms, window/25)) across every client and replica that uses a
 // limiter with the same key on the same Redis: NewLimiter(rdb, "echelon:"+merchantCode, 10,
 // time.Second) for EchelonPay, given to each client with paykit.WithLimiter. When Redis
-// cannot be reached it falls back to a local limiter of the same limit (see the package
-// doc). A limit below 1 or a window of zero or less makes every Wait fail with
+// cannot be reached it falls back to a local limiter of the same limit, and returns to Redis
+// when it answers again; neither switch breaks the limit as seen from one process: no window
+// holds more than limit starts of this limiter, counted in Redis and locally together. The
+// fallback starts as if the last window were full (its first start comes a window and the
+// margin after Redis was found gone), and the return first counts in Redis the local starts
+// still inside the window (see the package doc). A limit below 1 or a window of zero or less makes every Wait fail with
 // paykit.ErrInvalidRequest.
 func NewLimiter(rdb redis.UniversalClient, key string, limit int, window time.Duration, opts ...Option) paykit.Limiter {
 	cfg := newConfig(opts)
@@ -101,6 +122,11 @@ type limiter struct {
 	down    bool      // Redis failed: starts are counted locally
 	probeAt time.Time // when to ask Redis again
 	probing bool      // a probe is running
+	// answered says a probe found Redis answering: the next Wait hands the local starts of
+	// the window over to Redis and counts there again. The switch is made by a Wait, which
+	// holds turn, and not by the probe, so that no local start can slip in between the
+	// hand-over and the switch.
+	answered bool
 	// local is the fallback, made at the first failure: it keeps a slot per start of the
 	// window, which a limiter that never falls back need not hold.
 	local *ratelimit.Limiter
@@ -119,7 +145,18 @@ func (l *limiter) Wait(ctx context.Context) error {
 	}
 	defer func() { <-l.turn }()
 	for {
-		if local := l.fallenBack(); local != nil {
+		local, answered := l.fallenBack()
+		if answered {
+			if err := l.handOver(ctx, local); err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return ctxErr
+				}
+				l.stayDown(ctx, err)
+			} else {
+				local = nil
+			}
+		}
+		if local != nil {
 			return local.Wait(ctx)
 		}
 		wait, err := l.ask(ctx)
@@ -160,21 +197,24 @@ func (l *limiter) ask(ctx context.Context) (time.Duration, error) {
 }
 
 // fallenBack returns the local limiter while starts are counted locally, else nil, and
-// starts a probe of Redis in the background when it is time to ask again.
-func (l *limiter) fallenBack() *ratelimit.Limiter {
+// whether a probe found Redis answering. It starts a probe of Redis in the background when
+// it is time to ask again.
+func (l *limiter) fallenBack() (local *ratelimit.Limiter, answered bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.down {
-		return nil
+		return nil, false
 	}
-	if !l.probing && !time.Now().Before(l.probeAt) {
+	if !l.answered && !l.probing && !time.Now().Before(l.probeAt) {
 		l.probing = true
 		go l.probe()
 	}
-	return l.local
+	return l.local, l.answered
 }
 
-// fallBack switches to the local limiter after Redis failed with err, and returns it.
+// fallBack switches to the local limiter after Redis failed with err, and returns it. The
+// local limiter starts with a full window: this process's last starts were counted in
+// Redis, and other replicas' may have been, up to the moment Redis failed.
 func (l *limiter) fallBack(ctx context.Context, err error) (*ratelimit.Limiter, error) {
 	l.mu.Lock()
 	was := l.down
@@ -186,7 +226,8 @@ func (l *limiter) fallBack(ctx context.Context, err error) (*ratelimit.Limiter, 
 		}
 		l.local = local
 	}
-	l.down, l.probeAt = true, time.Now().Add(probeEvery)
+	l.local.Fill()
+	l.down, l.answered, l.probeAt = true, false, time.Now().Add(probeEvery)
 	local := l.local
 	l.mu.Unlock()
 	if !was {
@@ -195,21 +236,52 @@ func (l *limiter) fallBack(ctx context.Context, err error) (*ratelimit.Limiter, 
 	return local, nil
 }
 
-// probe asks Redis whether it answers, and returns the limiter to it when it does.
+// handOver counts in Redis the starts of local still inside the window (those the fallback
+// assumed when it filled its window included: Redis may have come back without the starts
+// it counted before it failed), and then returns the limiter to Redis. The caller holds
+// turn, so no local start happens meanwhile.
+func (l *limiter) handOver(ctx context.Context, local *ratelimit.Limiter) error {
+	if ages := local.Recent(); len(ages) > 0 {
+		args := make([]any, 0, 1+2*len(ages))
+		args = append(args, l.spanUS)
+		for _, age := range ages {
+			// Member names of their own: a hand-over repeated after a lost answer counts
+			// its starts twice, which only limits more.
+			args = append(args, l.name+":"+strconv.FormatUint(l.seq.Add(1), 36), age.Microseconds())
+		}
+		if err := handOverScript.Run(ctx, l.rdb, []string{l.key}, args...).Err(); err != nil {
+			return err
+		}
+	}
+	l.mu.Lock()
+	l.down, l.answered = false, false
+	l.mu.Unlock()
+	l.log.InfoContext(ctx, "redisstore: Redis answers again; the limiter counts starts in Redis")
+	return nil
+}
+
+// stayDown keeps counting locally after a hand-over failed with err, and probes again later.
+func (l *limiter) stayDown(ctx context.Context, err error) {
+	l.mu.Lock()
+	l.answered, l.probeAt = false, time.Now().Add(probeEvery)
+	l.mu.Unlock()
+	l.log.DebugContext(ctx, "redisstore: Redis answered a probe but not the hand-over; the limiter still counts starts locally", "error", err)
+}
+
+// probe asks Redis whether it answers; when it does, the next Wait returns the limiter to
+// it.
 func (l *limiter) probe() {
 	ctx, cancel := context.WithTimeout(context.Background(), probeEvery)
 	defer cancel()
 	err := l.rdb.Ping(ctx).Err()
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.probing = false
 	if err != nil {
 		l.probeAt = time.Now().Add(probeEvery)
-		l.mu.Unlock()
 		return
 	}
-	l.down = false
-	l.mu.Unlock()
-	l.log.InfoContext(ctx, "redisstore: Redis answers again; the limiter counts starts in Redis")
+	l.answered = true
 }
 
 // brokenLimiter is what NewLimiter returns for an impossible limit: every Wait fails.

@@ -126,7 +126,8 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 	// This caller is the head now; nobody else records a start until it leaves, so the time
-	// it waits for cannot move. The loop only guards against a timer that fires early.
+	// it waits for can only move later (Fill). The loop guards against that and against a
+	// timer that fires early.
 	for {
 		l.mu.Lock()
 		now, at := l.clock.Now(), l.nextStart()
@@ -148,6 +149,45 @@ func (l *Limiter) Wait(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// Fill counts the window as full now: every start counted before now is moved to now, as if
+// limit requests had just started, so the next start comes window+margin from now (a waiter
+// already sleeping sees the later time when it wakes and waits again). A limiter shared
+// through a store that fails falls back to a local one and fills it: the others may have
+// used the whole of the last window there, and it cannot ask how much.
+func (l *Limiter) Fill() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	// From oldest on, the ring is in time order, so the starts moved form a prefix of it and
+	// it stays in order.
+	for i := range l.limit {
+		j := (l.oldest + i) % l.limit
+		if l.starts[j].Before(now) {
+			l.starts[j] = now
+		}
+	}
+}
+
+// Recent returns how long ago each start still inside the window (window+margin) happened,
+// oldest first, those counted by Fill included: what a shared limiter returning to its store
+// must count there.
+func (l *Limiter) Recent() []time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	var ages []time.Duration
+	for i := range l.limit {
+		t := l.starts[(l.oldest+i)%l.limit]
+		if t.IsZero() {
+			continue
+		}
+		if age := now.Sub(t); age < l.span {
+			ages = append(ages, max(age, 0))
+		}
+	}
+	return ages
 }
 
 // nextStart is the earliest time the next start may happen. l.mu must be held.
