@@ -18,7 +18,7 @@ type Option func(*Settings)
 // Settings is what the options set. Provider packages read it with NewSettings; merchants set
 // it only through options.
 type Settings struct {
-	HTTPClient *http.Client  // nil: a client with a transport tuned for concurrent callers
+	HTTPClient *http.Client  // nil: a client with a transport tuned for concurrent callers (http.DefaultTransport as it is when the program replaced it, e.g. httpmock.Activate)
 	Timeout    time.Duration // bound of one HTTP attempt; NewSettings starts from DefaultTimeout
 	Retry      RetryPolicy
 	Limiter    Limiter      // nil: the provider's default (none, except EchelonPay)
@@ -107,7 +107,8 @@ func NewSettings(opts ...Option) (Settings, error) {
 }
 
 // WithHTTPClient makes the client send its requests through c (for proxies, custom TLS, or
-// tests). Its Timeout, if any, applies as well as WithTimeout.
+// tests). Its Timeout, if any, applies as well as WithTimeout. A c without a Transport uses
+// http.DefaultTransport, whatever the program set it to.
 func WithHTTPClient(c *http.Client) Option { return func(s *Settings) { s.HTTPClient = c } }
 
 // WithTimeout bounds one HTTP attempt. The whole call, retries included, is bounded by its
