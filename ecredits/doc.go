@@ -27,8 +27,8 @@
 // Every error is a *paykit.Error; test it with errors.Is against paykit's sentinels
 // (ErrInvalidRequest, ErrUnauthorized, ErrNotFound, ...). eCredits' error bodies, RFC 7807
 // problem documents, are read leniently into Error.Type and Error.Message, and kept raw in
-// Error.Body. Invalid input (an id that is not a GUID, a currency other than ECS or EUR, a
-// non-positive amount) is refused before anything is sent.
+// Error.Body. Invalid input (an id that breaks the id rule below, a currency other than ECS
+// or EUR, a non-positive amount) is refused before anything is sent.
 //
 // # Retries
 //
@@ -51,6 +51,15 @@
 // who pays the same request twice changes nothing the unified Payment shows; Payments lists
 // the transaction hashes, and the second is refunded in the Portal.
 //
+// The signature covers the lower-cased id, so a webhook replayed with the id's letters in
+// another case verifies too. It is the same payment: Notification.PaymentID and the fetched
+// Payment.ID are the canonical, lower-case id, which is what the handler keys on, so such a
+// replay runs nothing more.
+//
+// Without Config.WebhookSecret nothing can be verified, and ParseNotification refuses every
+// webhook with paykit.ErrInvalidSignature (the handler answers 401) saying that the
+// WebhookSecret is not configured: an empty key never verifies anything.
+//
 // # Ids
 //
 // A payment's id is a GUID the merchant chooses (NewID makes one), and it is the idempotency
@@ -58,6 +67,15 @@
 // it in paykit.Error.PaymentID, also when paykit generated it, so that a create whose answer
 // was lost can be repeated with the same id. A repeat returns the request as it stands: a paid
 // one succeeded without an Action, never a new QR code.
+//
+// Every id passes paykit's id rule before anything is sent (not empty, not "." or "..", no
+// control characters, valid UTF-8, at most 64 bytes) and then eCredits' own, a GUID; an id
+// that does not is paykit.ErrInvalidRequest, and so is a signed webhook naming one (400).
+// eCredits compares ids ignoring case; paykit gives them back in lower case, their canonical
+// form (Payment.ID, Notification.PaymentID), so store and compare them that way (NewID's are
+// lower case already). Concurrent CreatePayment calls with one id on one Client run one after
+// the other; between clients and processes eCredits keeps one request per id, and a repeat is
+// resolved to it.
 //
 // Capture, Refund and Cancel return errors matching paykit.ErrUnsupported: eCredits settles at
 // once and refunds are made by hand in the Portal or the app.

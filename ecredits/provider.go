@@ -29,17 +29,37 @@ func (c *Client) Capabilities() paykit.Capabilities {
 //
 // Repeating CreatePayment with the id of a request that exists returns its current state and
 // never a new way to pay it: a paid request comes back succeeded without an Action, an
-// expired one expired. Every error carries the payment id in paykit.Error.PaymentID.
+// expired one expired. Ids compare ignoring case, and Payment.ID is the id in lower case
+// (its canonical form, as GetPayment and ParseNotification give it). Concurrent calls with
+// one id on one Client run one after the other; across clients and processes eCredits
+// itself keeps one request per id (a repeat answers 409 and is resolved to the existing
+// request). Every error carries the payment id, as given, in paykit.Error.PaymentID.
 func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (*paykit.Payment, error) {
 	const op = "create payment"
 	if req.ID == "" {
 		req.ID = NewID()
 	}
-	p, err := c.createPayment(ctx, op, req)
+	p, err := c.lockedCreatePayment(ctx, op, req)
 	if err != nil {
 		return nil, perr.WithPaymentID(err, op, req.ID)
 	}
 	return p, nil
+}
+
+func (c *Client) lockedCreatePayment(ctx context.Context, op string, req paykit.PaymentRequest) (*paykit.Payment, error) {
+	// The id is checked before it keys a lock, so that a lock is only ever taken for an id
+	// that could reach eCredits.
+	if err := checkID(op, req.ID); err != nil {
+		return nil, err
+	}
+	if c.locks != nil { // nil only in a Client not made by New
+		unlock, err := c.locks.Lock(ctx, canonicalID(req.ID))
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
+	return c.createPayment(ctx, op, req)
 }
 
 func (c *Client) createPayment(ctx context.Context, op string, req paykit.PaymentRequest) (*paykit.Payment, error) {
@@ -62,8 +82,7 @@ func (c *Client) createPayment(ctx context.Context, op string, req paykit.Paymen
 			return nil, perr.WithOp(err, op)
 		}
 	}
-	p := c.payment(r, paid)
-	p.ID = req.ID
+	p := c.payment(r, paid, req.ID)
 	if !existed {
 		p.CreatedAt = now()
 	}
@@ -71,7 +90,10 @@ func (c *Client) createPayment(ctx context.Context, op string, req paykit.Paymen
 }
 
 // GetPayment fetches the request and whether it is paid: paid is succeeded; else past its
-// expiry is expired; else pending, with the QR action to show again.
+// expiry is expired; else pending, with the QR action to show again. id is compared ignoring
+// case; Payment.ID is its canonical form, lower case, whatever case id was given in, so that
+// a webhook replayed with the id's letters in another case is the same payment to
+// paykit.NewWebhookHandler's dedupe (ProviderID keeps the id as eCredits answered it).
 func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, error) {
 	r, err := c.GetRequest(ctx, id, nil)
 	if err != nil {
@@ -81,15 +103,21 @@ func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, er
 	if err != nil {
 		return nil, err
 	}
-	return c.payment(r, paid), nil
+	return c.payment(r, paid, id), nil
 }
 
-func (c *Client) payment(r *Request, paid bool) *paykit.Payment {
+// payment maps a request to paykit's Payment under the canonical form of id, the id asked
+// for (the answer's own id may be spelt in another case).
+func (c *Client) payment(r *Request, paid bool, id string) *paykit.Payment {
 	status := statusOf(paid, r.ExpiresAt, now())
+	providerID := r.ID
+	if providerID == "" {
+		providerID = id
+	}
 	p := &paykit.Payment{
 		Provider:       ProviderName,
-		ID:             r.ID,
-		ProviderID:     r.ID,
+		ID:             canonicalID(id),
+		ProviderID:     providerID,
 		Reference:      r.PaymentReference,
 		Amount:         r.Asked(),
 		Captured:       paykit.Money{Currency: r.Asked().Currency},
@@ -124,6 +152,13 @@ func (c *Client) Cancel(context.Context, string, ...paykit.CallOption) (*paykit.
 
 // ParseNotification verifies an eCredits webhook (a POST with a JSON body) and parses it.
 // Event is the status's name (Pending, Settled, Expired), as the body claims it.
+// Notification.PaymentID is the request id in its canonical form, lower case: the signature
+// covers the lower-cased id, so every case variant of it verifies, and all of them are one
+// payment.
+//
+// Without a Config.WebhookSecret every notification is refused with
+// paykit.ErrInvalidSignature (the handler answers 401), and the error says the secret is not
+// configured: an empty key would verify signatures anyone can make.
 //
 // eCredits signs only the request id, so nothing else in the body is trusted: Status is left
 // empty and DedupKey too, which makes paykit.NewWebhookHandler fetch the request and key the
@@ -133,6 +168,9 @@ func (c *Client) Cancel(context.Context, string, ...paykit.CallOption) (*paykit.
 // WithMaxBodyBytes limit (paykit.DefaultMaxBodyBytes when called directly).
 func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error) {
 	const op = "parse notification"
+	if c.webhook == nil {
+		return nil, errNoWebhookSecret(op)
+	}
 	if r.Method != http.MethodPost {
 		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "method %s: eCredits webhooks are POSTs", r.Method)
 	}
@@ -146,7 +184,7 @@ func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error
 	}
 	return &paykit.Notification{
 		Provider:  ProviderName,
-		PaymentID: ev.RequestID,
+		PaymentID: canonicalID(ev.RequestID),
 		Event:     ev.Status.String(),
 	}, nil
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/paykit/paykit"
+	"github.com/paykit/paykit/internal/ids"
 	"github.com/paykit/paykit/internal/transport"
 	"github.com/paykit/paykit/internal/wiremoney"
 )
@@ -127,9 +129,29 @@ var guidPattern = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]
 // 8-4-4-4-12 hex digits, either case.
 func IsGUID(id string) bool { return guidPattern.MatchString(id) }
 
+// checkID applies paykit's id rule (internal/ids.Check: not empty, not a dot-segment, no
+// control characters, at most 64 bytes) and then eCredits' own, a GUID, to an id that goes
+// into a request's path or body. A refusal matches paykit.ErrInvalidRequest and nothing is
+// sent.
+func checkID(op, id string) error {
+	if err := ids.Check(id); err != nil {
+		return perr.Errorf(op, paykit.ErrInvalidRequest, "%v", err)
+	}
+	if !IsGUID(id) {
+		return perr.Errorf(op, paykit.ErrInvalidRequest, "id %q is not a GUID", id)
+	}
+	return nil
+}
+
+// canonicalID returns the canonical spelling of a request id: lower case. eCredits compares
+// ids ignoring case, and its webhook signature covers the lower-cased id, so "70DF7B42-…" and
+// "70df7b42-…" are one request; paykit hands ids back (Payment.ID, Notification.PaymentID)
+// in this form, so that one payment has one id in the merchant's records and dedupe keys.
+func canonicalID(id string) string { return strings.ToLower(id) }
+
 func (p *CreateRequestParams) validate(op string) error {
-	if !IsGUID(p.ID) {
-		return perr.Errorf(op, paykit.ErrInvalidRequest, "id %q is not a GUID", p.ID)
+	if err := checkID(op, p.ID); err != nil {
+		return err
 	}
 	if p.Amount.Currency != CurrencyECS && p.Amount.Currency != CurrencyEUR {
 		return perr.Errorf(op, paykit.ErrInvalidRequest, "currency %q is not supported: eCredits takes ECS or EUR", p.Amount.Currency)
@@ -219,8 +241,8 @@ type GetRequestOptions struct {
 // GetRequest fetches a transaction request (GET /api/v1/requests/{id}).
 func (c *Client) GetRequest(ctx context.Context, id string, opts *GetRequestOptions) (*Request, error) {
 	const op = "get request"
-	if !IsGUID(id) {
-		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "id %q is not a GUID", id)
+	if err := checkID(op, id); err != nil {
+		return nil, err
 	}
 	var q url.Values
 	if opts != nil && (opts.GenerateQRCode || opts.QRCodeType != "") {
@@ -245,8 +267,8 @@ func (c *Client) GetRequest(ctx context.Context, id string, opts *GetRequestOpti
 // two, and the merchant refunds the second in the eCredits Portal or app.
 func (c *Client) Payments(ctx context.Context, id string) ([]string, error) {
 	const op = "list payments"
-	if !IsGUID(id) {
-		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "id %q is not a GUID", id)
+	if err := checkID(op, id); err != nil {
+		return nil, err
 	}
 	var hashes []string
 	_, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: requestPath(id) + "/payments", Result: &hashes, Repeatable: true})
@@ -260,8 +282,8 @@ func (c *Client) Payments(ctx context.Context, id string) ([]string, error) {
 // /api/v1/requests/{id}/paid).
 func (c *Client) Paid(ctx context.Context, id string) (bool, error) {
 	const op = "check paid"
-	if !IsGUID(id) {
-		return false, perr.Errorf(op, paykit.ErrInvalidRequest, "id %q is not a GUID", id)
+	if err := checkID(op, id); err != nil {
+		return false, err
 	}
 	var paid bool
 	_, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: requestPath(id) + "/paid", Result: &paid, Repeatable: true})

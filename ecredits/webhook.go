@@ -35,16 +35,30 @@ func Sign(secret, requestID string) string {
 
 // VerifyWebhook checks body's signature under secret and returns the event. A bad or missing
 // signature matches paykit.ErrInvalidSignature; a body that is not a webhook matches
-// paykit.ErrInvalidRequest. Only the request id is signed: fetch the request before trusting
-// the status (NewWebhookHandler does).
+// paykit.ErrInvalidRequest. An empty secret verifies nothing: every body is
+// paykit.ErrInvalidSignature. Only the request id is signed: fetch the request before
+// trusting the status (NewWebhookHandler does). RequestID is the id as the body spells it.
 func VerifyWebhook(secret string, body []byte) (*WebhookEvent, error) {
+	if secret == "" {
+		return nil, perr.Errorf("verify webhook", paykit.ErrInvalidSignature, "the webhook signing secret is empty: no webhook can be verified")
+	}
 	return verifyWebhook(signature.NewHMACSHA256([]byte(secret)), body)
 }
 
 // VerifyWebhook is the package's VerifyWebhook with the client's WebhookSecret, whose keyed
-// HMAC state the client keeps instead of rebuilding it per notification.
+// HMAC state the client keeps instead of rebuilding it per notification. Without a
+// WebhookSecret every body is paykit.ErrInvalidSignature.
 func (c *Client) VerifyWebhook(body []byte) (*WebhookEvent, error) {
+	if c.webhook == nil {
+		return nil, errNoWebhookSecret("verify webhook")
+	}
 	return verifyWebhook(c.webhook, body)
+}
+
+// errNoWebhookSecret refuses a webhook that a client without a WebhookSecret cannot verify.
+func errNoWebhookSecret(op string) error {
+	return perr.Errorf(op, paykit.ErrInvalidSignature,
+		"the WebhookSecret is not configured (ecredits.Config.WebhookSecret): every webhook is refused")
 }
 
 func verifyWebhook(mac *signature.HMACSHA256, body []byte) (*WebhookEvent, error) {
@@ -65,8 +79,8 @@ func verifyWebhook(mac *signature.HMACSHA256, body []byte) (*WebhookEvent, error
 	if !mac.VerifyBase64([]byte(strings.ToLower(w.RequestID)), w.Signature) {
 		return nil, perr.Errorf(op, paykit.ErrInvalidSignature, "the signature does not match")
 	}
-	if !IsGUID(w.RequestID) {
-		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "requestId %q is not a GUID", w.RequestID)
+	if err := checkID(op, w.RequestID); err != nil {
+		return nil, err
 	}
 	var status int
 	if err := json.Unmarshal(w.Status, &status); err != nil {
