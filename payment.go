@@ -11,29 +11,16 @@ import (
 	"time"
 )
 
-// Money is an amount in the minor units of its currency: 99.99 EUR is Money{9999, "EUR"}.
-// Money is never converted through float64; Decimal and ParseMoney convert exactly.
+// Money is an amount in the minor units of its currency: 99.99 EUR is
+// Money{Amount: 9999, Currency: "EUR"}. Money is never converted through float64; Decimal and
+// ParseMoney convert exactly.
+//
+// In JSON, Money is {"amount": 9999, "currency": "EUR"}: the amount stays an integer of minor
+// units, so a front-end formats it with the currency's exponent (CurrencyExponent) and never
+// rounds a float.
 type Money struct {
-	Amount   int64  // minor units of Currency
-	Currency string // ISO 4217 code, or ECS (eCredits) or EC (Entrecard credits)
-}
-
-// currencyExponents lists the number of minor-unit digits of every currency paykit knows.
-// ISO 4217 for real currencies; ECS (eCredits) has 2, EC (Entrecard credits) has none.
-var currencyExponents = map[string]int{
-	"AUD": 2, "BRL": 2, "CAD": 2, "CHF": 2, "CNY": 2, "CZK": 2, "DKK": 2, "EUR": 2, "GBP": 2,
-	"HKD": 2, "HUF": 2, "IDR": 2, "ILS": 2, "INR": 2, "ISK": 0, "JPY": 0, "KRW": 0, "MXN": 2,
-	"MYR": 2, "NOK": 2, "NZD": 2, "PHP": 2, "PLN": 2, "RON": 2, "SEK": 2, "SGD": 2, "THB": 2,
-	"TRY": 2, "USD": 2, "VND": 0, "ZAR": 2,
-	"ECS": 2, // eCredits
-	"EC":  0, // Entrecard credits
-}
-
-// CurrencyExponent reports how many minor-unit digits currency has (2 for EUR, 0 for JPY),
-// and whether paykit knows the currency at all.
-func CurrencyExponent(currency string) (int, bool) {
-	e, ok := currencyExponents[currency]
-	return e, ok
+	Amount   int64  `json:"amount"`   // minor units of Currency
+	Currency string `json:"currency"` // ISO 4217 code, or ECS (eCredits) or EC (Entrecard credits)
 }
 
 // String formats m as "99.99 EUR"; an unknown currency prints its minor units.
@@ -49,7 +36,8 @@ func (m Money) String() string {
 func (m Money) IsZero() bool { return m == Money{} }
 
 // Decimal returns m.Amount in major units as an exact decimal string with exactly as many
-// fraction digits as the currency has: Money{9999, "EUR"} is "99.99", Money{5, "JPY"} is "5".
+// fraction digits as the currency has: Money{Amount: 9999, Currency: "EUR"} is "99.99",
+// Money{Amount: 5, Currency: "JPY"} is "5".
 func (m Money) Decimal() (string, error) {
 	exp, ok := CurrencyExponent(m.Currency)
 	if !ok {
@@ -161,47 +149,47 @@ func (s Status) IsFinal() bool {
 
 // Item is one line of an order.
 type Item struct {
-	Reference  string // the merchant's article number (Ecster partNumber)
-	Name       string // what the customer sees on the line
-	Quantity   int
-	UnitAmount Money // price of one unit, VAT included
-	VATRate    int   // percent × 100: 2500 = 25 %
+	Reference  string `json:"reference,omitempty"` // the merchant's article number (Ecster partNumber)
+	Name       string `json:"name"`                // what the customer sees on the line
+	Quantity   int    `json:"quantity"`
+	UnitAmount Money  `json:"unit_amount"` // price of one unit, VAT included
+	VATRate    int    `json:"vat_rate"`    // percent × 100: 2500 = 25 %
 }
 
 // Customer is what the merchant knows of the buyer; providers use what they take.
 type Customer struct {
-	FirstName string
-	LastName  string
-	Email     string
-	Phone     string // international form, e.g. "+46701234567"
-	Country   string // ISO 3166-1 alpha-2, e.g. "SE"
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	Email     string `json:"email,omitempty"`
+	Phone     string `json:"phone,omitempty"`   // international form, e.g. "+46701234567"
+	Country   string `json:"country,omitempty"` // ISO 3166-1 alpha-2, e.g. "SE"
 }
 
 // PaymentRequest is what CreatePayment needs.
 type PaymentRequest struct {
 	// ID is the merchant's id for this payment: also the idempotency key and the id given to
 	// GetPayment, Capture, Refund and Cancel. Generated in the provider's format when empty.
-	ID string
+	ID string `json:"id,omitempty"`
 	// Reference is the merchant's order reference shown in reports (defaults to ID).
-	Reference string
+	Reference string `json:"reference,omitempty"`
 	// Amount is what the customer pays, in minor units.
-	Amount Money
+	Amount Money `json:"amount"`
 	// Description is the short text the provider shows the customer, where it shows one.
-	Description string
+	Description string `json:"description,omitempty"`
 	// Items are line items where the provider takes them. When given, the sum of
 	// Quantity × UnitAmount must equal Amount.
-	Items []Item
+	Items []Item `json:"items,omitempty"`
 	// Customer is what the merchant knows of the buyer, or nil.
-	Customer *Customer
+	Customer *Customer `json:"customer,omitempty"`
 	// ReturnURL is where the customer's browser goes after paying.
-	ReturnURL string
+	ReturnURL string `json:"return_url,omitempty"`
 	// CancelURL is where the customer's browser goes after giving up.
-	CancelURL string
+	CancelURL string `json:"cancel_url,omitempty"`
 	// NotifyURL is where the provider sends notifications, for providers that take one per
 	// payment (mount NewWebhookHandler there).
-	NotifyURL string
+	NotifyURL string `json:"notify_url,omitempty"`
 	// Locale is an IETF tag, e.g. "sv-SE", for providers that localize their pages.
-	Locale string
+	Locale string `json:"locale,omitempty"`
 }
 
 // Validate checks what every provider needs of a request: a positive amount in a known
@@ -266,42 +254,52 @@ const (
 	ActionClientToken ActionType = "client_token" // hand Token to the provider's front-end script
 )
 
-// Action is what the customer must do next to pay.
+// Action is what the customer must do next to pay. It is meant for the front-end: in JSON it
+// is {"type": "redirect", "url": "…"}, {"type": "qr_code", "qr_code": "…", "url": "…"} or
+// {"type": "client_token", "token": "…"}, empty fields left out.
 type Action struct {
-	Type   ActionType
-	URL    string // redirect target or universal link
-	QRCode string // the text a QR code encodes
-	Token  string // a cart key or a restricted token for the provider's front-end
+	Type   ActionType `json:"type"`
+	URL    string     `json:"url,omitempty"`     // redirect target or universal link
+	QRCode string     `json:"qr_code,omitempty"` // the text a QR code encodes
+	Token  string     `json:"token,omitempty"`   // a cart key or a restricted token for the provider's front-end
 }
 
 // Payment is a payment as paykit sees it, the same shape for every provider.
+//
+// It marshals to the JSON a merchant's own API would serve (encoding/json): snake_case names
+// (provider_id, provider_status, created_at, …), Money as {"amount": <minor units>,
+// "currency": "SEK"}, times in RFC 3339. What a zero value means absent is left out: no
+// action when nothing is for the customer to do, no provider_id, reference or
+// provider_status when empty, no captured or refunded when the zero Money, no created_at or
+// expires_at when zero (omitzero, which needs Go 1.24's encoding/json). The JSON reads back
+// into the same Payment.
 type Payment struct {
-	Provider   string // "ecster", "echelon", "entrecard", "ecredits"
-	ID         string // the merchant's id (PaymentRequest.ID)
-	ProviderID string // the provider's own id where it has one
-	Reference  string // the merchant's order reference
-	Amount     Money  // what the customer was asked to pay
-	Captured   Money  // what has been captured (taken) so far; all of Amount once paid
-	Refunded   Money  // what has been refunded so far
+	Provider   string `json:"provider"`              // "ecster", "echelon", "entrecard", "ecredits"
+	ID         string `json:"id"`                    // the merchant's id (PaymentRequest.ID)
+	ProviderID string `json:"provider_id,omitempty"` // the provider's own id where it has one
+	Reference  string `json:"reference,omitempty"`   // the merchant's order reference
+	Amount     Money  `json:"amount"`                // what the customer was asked to pay
+	Captured   Money  `json:"captured,omitzero"`     // what has been captured (taken) so far; all of Amount once paid
+	Refunded   Money  `json:"refunded,omitzero"`     // what has been refunded so far
 	// Status is the payment's state in paykit's vocabulary, as the provider reported it
 	// when the Payment was made.
-	Status         Status
-	ProviderStatus string    // the provider's own status word, kept as it came
-	Action         *Action   // what the customer must do next, or nil
-	CreatedAt      time.Time // when the payment was created, zero when the provider does not say
-	ExpiresAt      time.Time // when an unpaid payment expires, zero when it does not
+	Status         Status    `json:"status"`
+	ProviderStatus string    `json:"provider_status,omitempty"` // the provider's own status word, kept as it came
+	Action         *Action   `json:"action,omitempty"`          // what the customer must do next, or nil
+	CreatedAt      time.Time `json:"created_at,omitzero"`       // when the payment was created, zero when the provider does not say
+	ExpiresAt      time.Time `json:"expires_at,omitzero"`       // when an unpaid payment expires, zero when it does not
 }
 
 // Capabilities says in advance which operations a provider supports; the others return an
 // error that matches ErrUnsupported.
 type Capabilities struct {
-	Capture        bool // Capture takes an authorized payment
-	PartialCapture bool // Capture takes less than what is authorized, more than once
-	Refund         bool // Refund gives a captured payment back
-	PartialRefund  bool // Refund gives part of it back, more than once
-	Cancel         bool // Cancel withdraws what is authorized and not captured
-	Webhooks       bool // the provider notifies; mount NewWebhookHandler
-	Payouts        bool // the provider pays out (through its own package's API)
+	Capture        bool `json:"capture"`         // Capture takes an authorized payment
+	PartialCapture bool `json:"partial_capture"` // Capture takes less than what is authorized, more than once
+	Refund         bool `json:"refund"`          // Refund gives a captured payment back
+	PartialRefund  bool `json:"partial_refund"`  // Refund gives part of it back, more than once
+	Cancel         bool `json:"cancel"`          // Cancel withdraws what is authorized and not captured
+	Webhooks       bool `json:"webhooks"`        // the provider notifies; mount NewWebhookHandler
+	Payouts        bool `json:"payouts"`         // the provider pays out (through its own package's API)
 }
 
 // Provider is the interface every provider client implements. Every id is the merchant's
@@ -335,18 +333,18 @@ type Provider interface {
 // Notification is a provider's notification about a payment, verified where the provider
 // signs it. It is a signal: NewWebhookHandler fetches the payment before trusting it.
 type Notification struct {
-	Provider  string // the provider's name
-	PaymentID string // the merchant's id
-	Event     string // the provider's event or status word, as the notification claims it
+	Provider  string `json:"provider"`   // the provider's name
+	PaymentID string `json:"payment_id"` // the merchant's id
+	Event     string `json:"event"`      // the provider's event or status word, as the notification claims it
 	// Status is the status the notification itself claims, set only where the provider signs
 	// it (Entrecard's results). It is what the provider said when it sent the notification,
 	// which may be older than the truth: decide on Payment.Status, the fetched state.
-	Status Status
+	Status Status `json:"status,omitempty"`
 	// DedupKey is the same for every redelivery of one event, made only of what the provider
 	// signed; empty when nothing signed identifies the event (then the webhook handler keys
 	// the notification on the fetched state).
-	DedupKey string
+	DedupKey string `json:"dedup_key,omitempty"`
 	// Payment is the payment as the webhook handler fetched it with GetPayment before
 	// calling fn: trust it, not the notification's own fields.
-	Payment *Payment
+	Payment *Payment `json:"payment,omitempty"`
 }

@@ -1,12 +1,17 @@
 package paykit
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"math/big"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestMoneyDecimal(t *testing.T) {
@@ -193,8 +198,9 @@ func TestMoneyStringAndIsZero(t *testing.T) {
 	}
 }
 
-// fuzzCurrencies are the currencies the fuzz tests pick from: both exponents, and one unknown.
-var fuzzCurrencies = []string{"EUR", "JPY", "EC", "ECS", "SEK", "XXX"}
+// fuzzCurrencies are the currencies the fuzz tests pick from: every exponent (0, 2, 3, 4),
+// and one unknown.
+var fuzzCurrencies = []string{"EUR", "JPY", "EC", "ECS", "SEK", "XXX", "KWD", "CLF"}
 
 // plainDecimal is the syntax ParseMoney documents: an optional '-', digits, and optionally a
 // '.' followed by digits.
@@ -428,4 +434,130 @@ func TestValidateKeepsURLsOutOfErrors(t *testing.T) {
 	if strings.Contains(err.Error(), "tok-SECRET-42") || !strings.Contains(err.Error(), "NotifyURL") {
 		t.Fatalf("error text %q", err.Error())
 	}
+}
+
+func TestMoneyJSON(t *testing.T) {
+	t.Parallel()
+	b, err := json.Marshal(Money{Amount: 9999, Currency: "EUR"})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"amount": 9999, "currency": "EUR"}`, string(b))
+	assert.Equal(t, `{"amount":9999,"currency":"EUR"}`, string(b))
+
+	// int64 minor units survive exactly, also past float64's 2^53.
+	for _, m := range []Money{{Amount: math.MaxInt64, Currency: "SEK"}, {Amount: math.MinInt64, Currency: "JPY"}, {Amount: -5, Currency: "KWD"}, {}} {
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		var back Money
+		require.NoError(t, json.Unmarshal(b, &back))
+		assert.Equal(t, m, back, string(b))
+	}
+}
+
+func TestActionJSON(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		a    Action
+		want string
+	}{
+		{Action{Type: ActionRedirect, URL: "https://pay.example/c/1"}, `{"type":"redirect","url":"https://pay.example/c/1"}`},
+		{Action{Type: ActionQRCode, URL: "wallet://pay?id=1", QRCode: "EPAY:1:9999"}, `{"type":"qr_code","url":"wallet://pay?id=1","qr_code":"EPAY:1:9999"}`},
+		{Action{Type: ActionClientToken, Token: "cart-key-1"}, `{"type":"client_token","token":"cart-key-1"}`},
+	}
+	for _, tt := range tests {
+		b, err := json.Marshal(tt.a)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, string(b))
+		var back Action
+		require.NoError(t, json.Unmarshal(b, &back))
+		assert.Equal(t, tt.a, back)
+	}
+}
+
+func TestPaymentJSON(t *testing.T) {
+	t.Parallel()
+	full := Payment{
+		Provider:       "ecster",
+		ID:             "order-42",
+		ProviderID:     "ECS-1234",
+		Reference:      "R42",
+		Amount:         Money{Amount: 9999, Currency: "SEK"},
+		Captured:       Money{Amount: 4000, Currency: "SEK"},
+		Refunded:       Money{Amount: 0, Currency: "SEK"},
+		Status:         StatusPartiallyCaptured,
+		ProviderStatus: "PARTIALLY_DELIVERED",
+		Action:         &Action{Type: ActionRedirect, URL: "https://pay.example/c/1"},
+		CreatedAt:      time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC),
+		ExpiresAt:      time.Date(2025, 3, 1, 10, 30, 0, 500_000_000, time.UTC),
+	}
+	b, err := json.Marshal(full)
+	require.NoError(t, err)
+	assert.Equal(t, `{"provider":"ecster","id":"order-42","provider_id":"ECS-1234","reference":"R42",`+
+		`"amount":{"amount":9999,"currency":"SEK"},"captured":{"amount":4000,"currency":"SEK"},`+
+		`"refunded":{"amount":0,"currency":"SEK"},"status":"partially_captured",`+
+		`"provider_status":"PARTIALLY_DELIVERED","action":{"type":"redirect","url":"https://pay.example/c/1"},`+
+		`"created_at":"2025-03-01T10:00:00Z","expires_at":"2025-03-01T10:30:00.5Z"}`, string(b))
+	var back Payment
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, full, back)
+
+	// What a zero value means absent is left out: no action, no provider id, no times, and
+	// no captured or refunded when they are the zero Money.
+	bare := Payment{Provider: "echelon", ID: "p1", Amount: Money{Amount: 100, Currency: "INR"}, Status: StatusPending}
+	b, err = json.Marshal(bare)
+	require.NoError(t, err)
+	assert.Equal(t, `{"provider":"echelon","id":"p1","amount":{"amount":100,"currency":"INR"},"status":"pending"}`, string(b))
+	back = Payment{}
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, bare, back)
+
+	// Times keep their offset in RFC 3339.
+	cet := time.FixedZone("CET", 3600)
+	b, err = json.Marshal(Payment{ID: "p2", CreatedAt: time.Date(2025, 12, 24, 18, 0, 0, 0, cet)})
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"created_at":"2025-12-24T18:00:00+01:00"`)
+	back = Payment{}
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.True(t, back.CreatedAt.Equal(time.Date(2025, 12, 24, 17, 0, 0, 0, time.UTC)), back.CreatedAt)
+	assert.True(t, back.ExpiresAt.IsZero())
+}
+
+func TestNotificationAndRequestJSON(t *testing.T) {
+	t.Parallel()
+	n := Notification{
+		Provider: "entrecard", PaymentID: "order-42", Event: "paid", Status: StatusSucceeded, DedupKey: "k1",
+		Payment: &Payment{Provider: "entrecard", ID: "order-42", Amount: Money{Amount: 7, Currency: "EC"}, Status: StatusSucceeded},
+	}
+	b, err := json.Marshal(n)
+	require.NoError(t, err)
+	assert.Equal(t, `{"provider":"entrecard","payment_id":"order-42","event":"paid","status":"succeeded","dedup_key":"k1",`+
+		`"payment":{"provider":"entrecard","id":"order-42","amount":{"amount":7,"currency":"EC"},"status":"succeeded"}}`, string(b))
+	var nb Notification
+	require.NoError(t, json.Unmarshal(b, &nb))
+	assert.Equal(t, n, nb)
+
+	req := PaymentRequest{
+		ID: "order-42", Reference: "R42", Amount: Money{Amount: 5000, Currency: "SEK"}, Description: "Mugs",
+		Items:     []Item{{Reference: "MUG-1", Name: "Mug", Quantity: 2, UnitAmount: Money{Amount: 2500, Currency: "SEK"}, VATRate: 2500}},
+		Customer:  &Customer{FirstName: "Eva", LastName: "Svensson", Email: "eva@example.com", Phone: "+46701234567", Country: "SE"},
+		ReturnURL: "https://shop.example/ok", CancelURL: "https://shop.example/no", NotifyURL: "https://shop.example/hook",
+		Locale: "sv-SE",
+	}
+	b, err = json.Marshal(req)
+	require.NoError(t, err)
+	assert.Equal(t, `{"id":"order-42","reference":"R42","amount":{"amount":5000,"currency":"SEK"},"description":"Mugs",`+
+		`"items":[{"reference":"MUG-1","name":"Mug","quantity":2,"unit_amount":{"amount":2500,"currency":"SEK"},"vat_rate":2500}],`+
+		`"customer":{"first_name":"Eva","last_name":"Svensson","email":"eva@example.com","phone":"+46701234567","country":"SE"},`+
+		`"return_url":"https://shop.example/ok","cancel_url":"https://shop.example/no","notify_url":"https://shop.example/hook",`+
+		`"locale":"sv-SE"}`, string(b))
+	var rb PaymentRequest
+	require.NoError(t, json.Unmarshal(b, &rb))
+	assert.Equal(t, req, rb)
+
+	b, err = json.Marshal(PaymentRequest{Amount: Money{Amount: 1, Currency: "EUR"}})
+	require.NoError(t, err)
+	assert.Equal(t, `{"amount":{"amount":1,"currency":"EUR"}}`, string(b))
+
+	b, err = json.Marshal(Capabilities{Capture: true, PartialRefund: true})
+	require.NoError(t, err)
+	assert.Equal(t, `{"capture":true,"partial_capture":false,"refund":false,"partial_refund":true,"cancel":false,"webhooks":false,"payouts":false}`, string(b))
 }
