@@ -2,12 +2,15 @@ package echelon
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/paykit/paykit"
+	"github.com/paykit/paykit/internal/idlock"
 	"github.com/paykit/paykit/internal/ids"
 	"github.com/paykit/paykit/internal/notifyurl"
 	perrs "github.com/paykit/paykit/internal/perr"
@@ -80,22 +83,48 @@ func (c Config) MarshalJSON() ([]byte, error) { return safeprint.JSON(c) }
 
 // Client is an EchelonPay client: the native API (NewToken, PaymentOptions, CreatePayin,
 // GetPayin, CreatePayout, GetPayout, Balances, PayoutWebhookHandler) and the paykit.Provider
-// adapter. It is safe for concurrent use.
+// adapter. It is safe for concurrent use. It prints without its secrets, also as a value
+// (fmt.Sprintf("%#v", *c)): the printing methods have value receivers and every verb goes
+// through them, and the fields hold the secrets only behind pointers, which fmt does not
+// follow inside a value (a Client in another struct's unexported field, printed with %v,
+// shows addresses).
 type Client struct {
-	cfg    Config
+	cfg    *Config
 	http   *transport.Client
 	tokens *token.Source
-	signer notifyurl.Signer
+	signer *notifyurl.Signer
+	// locks serialises the creates of one payin (CreatePayment, CreatePayin) or one payout
+	// (CreatePayout) in this client. A pointer, so that a Client value holds no lock (go
+	// vet's copylocks).
+	locks *idlock.Locks
 }
 
 // String prints the client's configuration without its secrets.
-func (c *Client) String() string { return safeprint.Client("echelon.Client", c.cfg) }
+func (c Client) String() string { return safeprint.Client("echelon.Client", c.config()) }
 
 // GoString is String, so %#v is safe too.
-func (c *Client) GoString() string { return c.String() }
+func (c Client) GoString() string { return c.String() }
+
+// Format prints the client with String (GoString for %#v) whatever the verb, so that no verb
+// (%d, %x, ...) reaches the fields and their secrets.
+func (c Client) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		_, _ = io.WriteString(f, c.GoString())
+		return
+	}
+	_, _ = fmt.Fprintf(f, fmt.FormatString(f, verb), c.String())
+}
 
 // LogValue prints the client for log/slog without its secrets.
-func (c *Client) LogValue() slog.Value { return safeprint.ClientLogValue(c.cfg) }
+func (c Client) LogValue() slog.Value { return safeprint.ClientLogValue(c.config()) }
+
+// config is the client's Config; the zero Config for a Client not made by New.
+func (c Client) config() Config {
+	if c.cfg == nil {
+		return Config{}
+	}
+	return *c.cfg
+}
 
 // perr names this package's errors.
 const perr = perrs.For(ProviderName)
@@ -122,7 +151,8 @@ func New(cfg Config, opts ...paykit.Option) (*Client, error) {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = ProductionURL
 	}
-	c := &Client{cfg: cfg, signer: notifyurl.New(cfg.NotifySecret)}
+	signer := notifyurl.New(cfg.NotifySecret)
+	c := &Client{cfg: &cfg, signer: &signer, locks: new(idlock.Locks)}
 	c.tokens = token.NewSource(c.fetchBackendToken)
 	tc := transport.Config{
 		Provider: ProviderName,

@@ -46,9 +46,22 @@
 // and network failures ErrUnavailable. EchelonPay's error bodies are not documented; paykit
 // reads {code, message} (and RFC 7807 problem documents) leniently into Error.Code and
 // Error.Message and keeps the raw body, redacted, in Error.Body. Invalid input (no method, a
-// non-positive amount, an unknown currency, an id starting with '!') is refused before
-// anything is sent. Every error of CreatePayment, CreatePayin and CreatePayout carries the id
-// in paykit.Error.PaymentID, also one paykit generated.
+// non-positive amount, an unknown currency, an id that breaks the id rule below) is refused
+// before anything is sent. Every error of CreatePayment, CreatePayin and CreatePayout carries
+// the id in paykit.Error.PaymentID, also one paykit generated.
+//
+// # Ids
+//
+// The merchant's id goes into EchelonPay's paths (/payins/{id}, /payouts/{id}) and into
+// restricted tokens, so every id passes paykit's id rule before anything is sent: not empty,
+// not "." or ".." (dot-segments, which a normalising proxy would resolve to another
+// endpoint), valid UTF-8 without control characters, at most 64 bytes; and EchelonPay's own:
+// it does not start with '!', which EchelonPay's action paths use. Any other character is
+// sent escaped as one path segment. A bad id is paykit.ErrInvalidRequest from CreatePayment,
+// GetPayment, CreatePayin, GetPayin, CreatePayout, GetPayout and NewToken, and a callback
+// naming one is too (the handlers answer 400 and fetch nothing). Concurrent creates of one
+// payin (CreatePayment, CreatePayin) or one payout (CreatePayout) on one Client run one after
+// the other; between clients and processes EchelonPay keeps one per id.
 //
 // # Retries
 //

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/paykit/paykit"
+	"github.com/paykit/paykit/internal/ids"
 	"github.com/paykit/paykit/internal/transport"
 )
 
@@ -83,16 +84,30 @@ func (e *envelope) readCommon(op string, created bool) (common, error) {
 	return c, nil
 }
 
-// checkID validates a merchant id before it goes into a path. EchelonPay's paths for actions
-// start with '!' (/payins/!availablePaymentOptions), so an id may not.
+// checkID validates a merchant id before it goes into a path or a token: paykit's id rule
+// (internal/ids.Check: not empty, not "." or "..", which a normalising proxy would resolve to
+// another endpoint, no control characters, valid UTF-8, at most 64 bytes), then EchelonPay's
+// own: its paths for actions start with '!' (/payins/!availablePaymentOptions), so an id may
+// not. A refusal matches paykit.ErrInvalidRequest, and nothing is sent.
 func checkID(op, id string) error {
-	switch {
-	case id == "":
-		return perr.Errorf(op, paykit.ErrInvalidRequest, "the id is empty")
-	case strings.HasPrefix(id, "!"):
+	if err := ids.Check(id); err != nil {
+		return perr.Errorf(op, paykit.ErrInvalidRequest, "%v", err)
+	}
+	if strings.HasPrefix(id, "!") {
 		return perr.Errorf(op, paykit.ErrInvalidRequest, "id %q starts with '!', which EchelonPay's action paths use", id)
 	}
 	return nil
+}
+
+// lockID takes this client's lock of the payin or payout id (collection "payins" or
+// "payouts": one id may name a payin and a payout, which are not the same thing), so that two
+// creates of it in this client run one after the other. EchelonPay itself keeps one payin or
+// payout per id across clients and processes (a repeat answers 409).
+func (c *Client) lockID(ctx context.Context, collection, id string) (unlock func(), err error) {
+	if c.locks == nil { // a Client not made by New
+		return func() {}, nil
+	}
+	return c.locks.Lock(ctx, collection+"/"+id)
 }
 
 // idPath is the path of a payin or payout: the id escaped as one segment.

@@ -93,11 +93,25 @@ func (c *Client) CreatePayin(ctx context.Context, req PayinRequest) (*Payin, err
 	if req.ID == "" {
 		req.ID = NewID()
 	}
-	p, _, err := c.createPayin(ctx, op, req)
+	p, err := c.lockedCreatePayin(ctx, op, req)
 	if err != nil {
 		return nil, perr.WithPaymentID(err, op, req.ID)
 	}
 	return p, nil
+}
+
+func (c *Client) lockedCreatePayin(ctx context.Context, op string, req PayinRequest) (*Payin, error) {
+	// The id is checked before it keys a lock.
+	if err := checkID(op, req.ID); err != nil {
+		return nil, err
+	}
+	unlock, err := c.lockID(ctx, "payins", req.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	p, _, err := c.createPayin(ctx, op, req)
+	return p, err
 }
 
 // createPayin is CreatePayin, also saying whether the payin existed before the call.

@@ -68,6 +68,12 @@ func (c *Client) createPayout(ctx context.Context, op string, req PayoutRequest)
 	if err := checkID(op, req.ID); err != nil {
 		return nil, err
 	}
+	// One create of the payout at a time in this client.
+	unlock, err := c.lockID(ctx, "payouts", req.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if req.Method == "" {
 		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "a payout needs a payment method")
 	}

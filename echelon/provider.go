@@ -40,7 +40,11 @@ func (c *Client) Capabilities() paykit.Capabilities {
 // Repeating CreatePayment with the id of a payin that exists returns its current state and
 // never a new way to pay it: a paid payin comes back succeeded with no Action, and no token
 // is minted for it. A payin with that id for another amount is paykit.ErrAmountMismatch.
-// Every error carries the payment id in paykit.Error.PaymentID.
+// Concurrent calls with one id on one Client run one after the other; across clients and
+// processes EchelonPay keeps one payin per id (a repeated create answers 409, and the
+// existing payin comes back). In the web-app flow each call that finds no payin yet mints a
+// token of its own; every such token is limited to the one id, so at most one payin is ever
+// created with them. Every error carries the payment id in paykit.Error.PaymentID.
 func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (*paykit.Payment, error) {
 	const op = "create payment"
 	if req.ID == "" {
@@ -60,6 +64,13 @@ func (c *Client) createPayment(ctx context.Context, op string, req paykit.Paymen
 	if err := checkID(op, req.ID); err != nil {
 		return nil, err
 	}
+	// One create of the payin at a time in this client: the web-app flow reads, then mints a
+	// token, and the direct flow creates, then resolves a 409.
+	unlock, err := c.lockID(ctx, "payins", req.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if c.cfg.PaymentMethod != "" {
 		p, _, err := c.createPayin(ctx, op, PayinRequest{
 			ID: req.ID, Amount: req.Amount, Method: c.cfg.PaymentMethod, Operator: c.cfg.PaymentOperator,

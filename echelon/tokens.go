@@ -102,6 +102,9 @@ func (c *Client) newToken(ctx context.Context, op string, req TokenRequest) (*To
 		if req.PaymentID == "" {
 			return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "a token by action needs a PaymentID")
 		}
+		if err := checkID(op, req.PaymentID); err != nil {
+			return nil, err
+		}
 		if len(req.Operations) > 0 {
 			return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "give Action or Operations, not both")
 		}

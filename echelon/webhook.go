@@ -112,6 +112,11 @@ func (c *Client) readCallback(op string, r *http.Request, kind callbackKind) (ca
 	if id == "" {
 		return callback{}, perr.Errorf(op, paykit.ErrInvalidRequest, "the callback names no %s", kind)
 	}
+	// An id that no payin or payout can have is refused here (400), before it is fetched:
+	// "..", a NUL or 5,000 characters must not reach a path.
+	if err := checkID(op, id); err != nil {
+		return callback{}, err
+	}
 	return callback{ID: id, Event: kind.String()}, nil
 }
 
