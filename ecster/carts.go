@@ -3,9 +3,11 @@ package ecster
 import (
 	"context"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/paykit/paykit"
+	"github.com/paykit/paykit/internal/ids"
 	"github.com/paykit/paykit/internal/transport"
 )
 
@@ -279,8 +281,8 @@ func (c *Client) CreateCart(ctx context.Context, r CartRequest) (*Cart, error) {
 // Ecster expires the old one, which can no longer be used.
 func (c *Client) UpdateCart(ctx context.Context, key string, r CartRequest) (*Cart, error) {
 	const op = "update cart"
-	if key == "" {
-		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the cart key is empty")
+	if err := checkPathID("the cart key", key); err != nil {
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "%v", err)
 	}
 	return c.sendCart(ctx, op, "PUT", "/v1/carts/"+url.PathEscape(key), r)
 }
@@ -307,12 +309,26 @@ func (c *Client) sendCart(ctx context.Context, op, method, path string, r CartRe
 	return &Cart{Key: out.CheckoutCart.Key}, nil
 }
 
+// checkOrderReference applies the id rule (internal/ids.Check: not empty, not "." or "..",
+// no control characters, valid UTF-8) and Ecster's own limit of 64 characters to a payment
+// id, which goes into a URL query (and, through the checks of Ecster's own ids, no path
+// ever carries a dot-segment).
 func checkOrderReference(ref string) error {
-	switch {
-	case ref == "":
-		return errMsg("orderReference is empty")
-	case len(ref) > MaxOrderReference:
+	if err := ids.Check(ref); err != nil {
+		return errMsg("orderReference: " + err.Error())
+	}
+	if len(ref) > MaxOrderReference {
 		return errMsg("orderReference is longer than 64 characters")
+	}
+	return nil
+}
+
+// checkPathID applies the id rule to an id of Ecster's (an order id, a cart key) before it
+// goes into a URL path: "." or ".." would be a dot-segment that a normalising proxy
+// resolves to another endpoint.
+func checkPathID(what, id string) error {
+	if err := ids.Check(id); err != nil {
+		return errMsg(what + ": " + strings.Replace(err.Error(), "payment id", "id", 1))
 	}
 	return nil
 }

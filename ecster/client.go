@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/paykit/paykit"
+	"github.com/paykit/paykit/internal/idlock"
 	"github.com/paykit/paykit/internal/ids"
 	"github.com/paykit/paykit/internal/notifyurl"
 	perrs "github.com/paykit/paykit/internal/perr"
@@ -73,23 +74,26 @@ type Client struct {
 	http     *transport.Client
 	settings paykit.Settings
 	signer   notifyurl.Signer
-	// ops serializes the transactions of one payment in this process and remembers the
-	// sequence numbers whose outcome is unknown (see transactions.go).
-	ops *opLocks
+	// locks serializes, per payment id, this client's creates and operations: two
+	// CreatePayment calls with one id at the same moment make one cart, and an operation
+	// reads the order it decides on with no other operation of this client in between. A
+	// pointer, so that a Client value holds no lock and can be copied and printed.
+	locks *idlock.Locks
 	// carts remembers the cart key last handed out for a payment id, so that a repeated
 	// CreatePayment replaces that cart (UpdateCart expires the old key) instead of leaving
 	// two open carts for one payment.
 	carts *cartKeys
 }
 
-// String prints the client's configuration without its secrets.
-func (c *Client) String() string { return safeprint.Client("ecster.Client", c.cfg) }
+// String prints the client's configuration without its secrets. Its receiver is a value, so
+// that a dereferenced client (fmt.Sprintf("%v", *c)) prints this way too, not field by field.
+func (c Client) String() string { return safeprint.Client("ecster.Client", c.cfg) }
 
-// GoString is String, so %#v is safe too.
-func (c *Client) GoString() string { return c.String() }
+// GoString is String, so %#v is safe too, of a *Client and of a Client.
+func (c Client) GoString() string { return c.String() }
 
 // LogValue prints the client for log/slog without its secrets.
-func (c *Client) LogValue() slog.Value { return safeprint.ClientLogValue(c.cfg) }
+func (c Client) LogValue() slog.Value { return safeprint.ClientLogValue(c.cfg) }
 
 // perr names this package's errors.
 const perr = perrs.For(ProviderName)
@@ -135,7 +139,7 @@ func New(cfg Config, opts ...paykit.Option) (*Client, error) {
 		locale:   locale,
 		settings: settings,
 		signer:   notifyurl.New(cfg.NotifySecret),
-		ops:      newOpLocks(),
+		locks:    new(idlock.Locks),
 		carts:    newCartKeys(maxRememberedCarts),
 	}
 	c.http, err = transport.New(transport.Config{

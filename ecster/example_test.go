@@ -146,9 +146,9 @@ func ExampleClient_PartPaymentTerms() {
 	// Per månad: 1062 kr
 }
 
-// The transaction references the Provider sends: the payment id, the type and a sequence
-// number.
+// The transaction reference of a keyed operation: the payment id, the type and a digest of
+// the key, the same in every process, so that a repeat finds it on the order.
 func ExampleTransactionReference() {
-	fmt.Println(ecster.TransactionReference("order-1001", ecster.TransactionDebit, 2))
-	// Output: order-1001-DEBIT-2
+	fmt.Println(ecster.TransactionReference("order-1001", ecster.TransactionDebit, "capture-order-1001-1"))
+	// Output: order-1001-DEBIT-k04d5edcd7e21fd53
 }

@@ -173,8 +173,8 @@ func (c *Client) GetOrder(ctx context.Context, orderID string) (*Order, error) {
 }
 
 func (c *Client) getOrder(ctx context.Context, op, orderID string) (*Order, error) {
-	if orderID == "" {
-		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the order id is empty")
+	if err := checkPathID("the order id", orderID); err != nil {
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "%v", err)
 	}
 	var w wireOrder
 	_, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: "/v1/orders/" + url.PathEscape(orderID), Result: &w, Repeatable: true})

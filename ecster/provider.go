@@ -41,7 +41,9 @@ var now = time.Now
 // with no Action and no new cart: a payment that is authorized or paid offers no new way to
 // pay. Before the order exists, a repeat in the same process replaces the cart it made before
 // (the old key expires, so the consumer cannot complete two orders); otherwise it makes a
-// new cart. Every error carries the payment id in paykit.Error.PaymentID.
+// new cart. Calls with one id on one Client run one after the other, so two at the same
+// moment make one payable cart. Every error carries the payment id in
+// paykit.Error.PaymentID.
 func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (*paykit.Payment, error) {
 	const op = "create payment"
 	if req.ID == "" {
@@ -55,6 +57,9 @@ func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (
 }
 
 func (c *Client) createPayment(ctx context.Context, op string, req paykit.PaymentRequest) (*paykit.Payment, error) {
+	if err := checkOrderReference(req.ID); err != nil {
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "%v", err)
+	}
 	if err := req.Validate(); err != nil {
 		return nil, perr.WithOp(err, op)
 	}
@@ -79,6 +84,15 @@ func (c *Client) createPayment(ctx context.Context, op string, req paykit.Paymen
 	if _, err := c.cartBody(op, cart); err != nil {
 		return nil, err
 	}
+	// One create (or operation) per id at a time in this client: the order read, the
+	// remembered cart key and the store of the new key below must not interleave with
+	// another create of the same id, or two calls at the same moment would both find no
+	// cart and make two payable ones.
+	unlock, err := c.locks.Lock(ctx, req.ID)
+	if err != nil {
+		return nil, perr.Wrap(op, err, err, "waiting for another call on the payment")
+	}
+	defer unlock()
 
 	existing, err := c.orderFor(ctx, op, req.ID)
 	switch {
@@ -181,92 +195,70 @@ func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, er
 }
 
 // Capture debits amount of the order (a DEBIT transaction); a zero Money debits all that
-// remains. An amount above what remains (the order's amount less what is debited or
-// annulled) is paykit.ErrInvalidRequest before anything is sent; an order Ecster does not let
-// debit (not READY or PARTIALLY_DELIVERED) is paykit.ErrUnprocessable (Ecster's 4424). It
-// returns the payment as it is after the debit.
+// remains, and an amount of 0 with a currency is paykit.ErrInvalidRequest (nothing sent). An
+// amount above what remains (the order's amount less what is debited or annulled) is
+// paykit.ErrInvalidRequest before anything is sent; an order Ecster does not let debit (not
+// READY or PARTIALLY_DELIVERED) is paykit.ErrUnprocessable (Ecster's 4424). It returns the
+// payment as it is after the debit.
 //
-// The debit is never sent twice blindly: it carries TransactionReference(id, DEBIT, n), and
-// after a failure that may have reached Ecster the order is read, and the debit sent again
-// only when that reference is not there (see Client.Credit).
+// With paykit.IdempotencyKey the debit carries TransactionReference(id, DEBIT, key), and the
+// order is read before anything is sent: when that reference is there the capture happened
+// already, and the payment comes back as it is, nothing sent (the same key with another
+// explicit amount is paykit.ErrConflict). Without a key every call is its own capture, with
+// a random reference. Either way the debit is never sent twice blindly: after a failure that
+// may have reached Ecster the order is read, and the debit sent again only when its
+// reference is not there (see Client.Credit and the package doc, "Retries").
 func (c *Client) Capture(ctx context.Context, id string, amount paykit.Money, opts ...paykit.CallOption) (*paykit.Payment, error) {
 	const op = "capture"
-	p, err := c.operate(ctx, op, id, amount, func(o *Order, want Amount) (*Order, error) {
-		return c.send(ctx, op, id, o, TransactionDebit, TransactionRequest{Amount: want})
-	}, func(o *Order) (Amount, string) { return o.Remaining(), "remains to capture" })
+	p, err := c.operate(ctx, op, id, amount, TransactionDebit, opts)
 	return p, perr.WithPaymentID(err, op, id)
 }
 
 // Refund credits amount of what the order has debited (CREDIT transactions); a zero Money
-// credits all that is debited and not credited. Each CREDIT names the DEBIT it credits;
-// a refund larger than what one debit has left is split over several debits, oldest first.
-// An amount above what is debited and not credited is paykit.ErrInvalidRequest before
-// anything is sent. When one part of a split fails, the parts before it stay credited and
-// the error says how much was.
+// credits all that is debited and not credited, and an amount of 0 with a currency is
+// paykit.ErrInvalidRequest (nothing sent). Each CREDIT names the DEBIT it credits; a refund
+// larger than what one debit has left is split over several debits, oldest first, each part
+// with its own reference. An amount above what is debited and not credited is
+// paykit.ErrInvalidRequest before anything is sent. When one part of a split fails, the
+// parts before it stay credited and the error says how much was.
+//
+// With paykit.IdempotencyKey a repeat finds the refund's parts on the order: when they are
+// all there it returns the payment as it is, nothing sent; when only some are (a split that
+// failed half-way), it sends only the missing ones. The same key with another explicit
+// amount than the refund's is paykit.ErrConflict. Without a key every call is its own
+// refund.
 func (c *Client) Refund(ctx context.Context, id string, amount paykit.Money, opts ...paykit.CallOption) (*paykit.Payment, error) {
 	const op = "refund"
-	p, err := c.operate(ctx, op, id, amount, func(o *Order, want Amount) (*Order, error) {
-		var plan []DebitRest
-		left := want
-		for _, d := range o.DebitRest() {
-			if left == 0 {
-				break
-			}
-			if d.Rest > 0 {
-				take := min(d.Rest, left)
-				plan = append(plan, DebitRest{Debit: d.Debit, Rest: take})
-				left -= take
-			}
-		}
-		if left > 0 {
-			return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the debits have %d left to credit, less than the %d asked", want-left, want)
-		}
-		var done Amount
-		for _, part := range plan {
-			next, err := c.send(ctx, op, id, o, TransactionCredit, TransactionRequest{Amount: part.Rest, DebitTransaction: part.Debit.ID})
-			if err != nil {
-				if done > 0 {
-					var pe *paykit.Error
-					if errors.As(err, &pe) {
-						cp := *pe
-						cp.Message = describe(done, want) + "; " + cp.Message
-						cp.Unprocessed = false // the parts before it were credited
-						err = &cp
-					}
-				}
-				return nil, err
-			}
-			o = next
-			done += part.Rest
-		}
-		return o, nil
-	}, func(o *Order) (Amount, string) { return o.Refundable(), "is debited and not credited" })
+	p, err := c.operate(ctx, op, id, amount, TransactionCredit, opts)
 	return p, perr.WithPaymentID(err, op, id)
 }
 
 // Cancel annuls what the order has not debited (an ANNUL transaction): the order becomes
 // ANNULLED (canceled) when nothing was debited, FULLY_DELIVERED when part was. Nothing left
-// to annul is paykit.ErrInvalidRequest.
+// to annul is paykit.ErrInvalidRequest. With paykit.IdempotencyKey a repeat whose ANNUL is
+// on the order returns the payment as it is, nothing sent.
 func (c *Client) Cancel(ctx context.Context, id string, opts ...paykit.CallOption) (*paykit.Payment, error) {
 	const op = "cancel"
-	p, err := c.operate(ctx, op, id, paykit.Money{}, func(o *Order, want Amount) (*Order, error) {
-		return c.send(ctx, op, id, o, TransactionAnnul, TransactionRequest{Amount: want})
-	}, func(o *Order) (Amount, string) { return o.Remaining(), "remains to annul" })
+	p, err := c.operate(ctx, op, id, paykit.Money{}, TransactionAnnul, opts)
 	return p, perr.WithPaymentID(err, op, id)
 }
 
-// operate runs one of the Provider's transactions on payment id: it takes the payment's
-// lock, reads its order, checks amount against what the operation may still move (limit),
-// and runs do with the amount to move.
-func (c *Client) operate(ctx context.Context, op, id string, amount paykit.Money,
-	do func(o *Order, want Amount) (*Order, error), limit func(o *Order) (Amount, string)) (*paykit.Payment, error) {
+// operate runs one of the Provider's operations (a DEBIT, a CREDIT split over debits, an
+// ANNUL) on payment id: it checks what it can before anything is sent, takes the payment's
+// lock, reads its order, answers a keyed repeat from the order, checks amount against what
+// the operation may still move, and sends.
+func (c *Client) operate(ctx context.Context, op, id string, amount paykit.Money, typ TransactionType, opts []paykit.CallOption) (*paykit.Payment, error) {
 	if err := checkOrderReference(id); err != nil {
 		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "%v", err)
 	}
-	if amount.Amount < 0 {
-		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the amount must not be negative")
+	co := paykit.NewCallOptions(opts...)
+	if err := co.Validate(); err != nil {
+		return nil, perr.WithOp(err, op)
 	}
-	unlock, err := c.ops.lock(ctx, id)
+	if err := paykit.CheckAmount(amount); err != nil {
+		return nil, perr.WithOp(err, op)
+	}
+	unlock, err := c.locks.Lock(ctx, id)
 	if err != nil {
 		return nil, perr.Wrap(op, err, err, "waiting for another operation on the payment")
 	}
@@ -278,8 +270,45 @@ func (c *Client) operate(ctx context.Context, op, id string, amount paykit.Money
 	if amount.Currency != "" && amount.Currency != o.Currency {
 		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the amount is in %s, the order in %s", amount.Currency, o.Currency)
 	}
-	rest, what := limit(o)
 	want := Amount(amount.Amount)
+
+	k := randomK()
+	if key := co.IdempotencyKey; key != "" {
+		k = keyedK(id, typ, key)
+		st := o.keyed(reference(id, typ, k), typ)
+		if len(st.txs) > 0 {
+			// The key's operation happened, in full or (a split refund) in part.
+			total := st.done
+			if st.planned > 0 {
+				total = st.planned
+			}
+			if want != 0 && want != total {
+				e := perr.Errorf(op, paykit.ErrConflict, "the operation key was used for %s of %s, not %s: nothing sent", typ, o.Money(total), o.Money(want))
+				e.Unprocessed = true
+				return nil, e
+			}
+			if st.done >= total {
+				return c.payment(o), nil
+			}
+			// A split refund that failed half-way: send only the parts that are missing.
+			after, err := c.refund(ctx, op, id, o, k, total, total-st.done, st.lastPart)
+			if err != nil {
+				return nil, err
+			}
+			return c.payment(after), nil
+		}
+	}
+
+	var rest Amount
+	var what string
+	switch typ {
+	case TransactionCredit:
+		rest, what = o.Refundable(), "is debited and not credited"
+	case TransactionAnnul:
+		rest, what = o.Remaining(), "remains to annul"
+	default:
+		rest, what = o.Remaining(), "remains to capture"
+	}
 	switch {
 	case want == 0 && rest == 0:
 		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "nothing %s", what)
@@ -288,17 +317,70 @@ func (c *Client) operate(ctx context.Context, op, id string, amount paykit.Money
 	case want > rest:
 		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "%s exceeds the %s that %s", o.Money(want), o.Money(rest), what)
 	}
-	after, err := do(o, want)
+	var after *Order
+	if typ == TransactionCredit {
+		after, err = c.refund(ctx, op, id, o, k, want, want, 0)
+	} else {
+		after, err = c.send(ctx, op, o, typ, TransactionRequest{Amount: want, TransactionReference: reference(id, typ, k)})
+	}
 	if err != nil {
 		return nil, err
 	}
 	return c.payment(after), nil
 }
 
-// send makes one transaction of the Provider on order o and returns the order as it is after
-// it.
-func (c *Client) send(ctx context.Context, op, id string, o *Order, typ TransactionType, r TransactionRequest) (*Order, error) {
-	res, fresh, err := c.sequenced(ctx, op, id, o, typ, r)
+// refund credits amount of order o's debits, oldest first, as the parts of a refund of total
+// whose reference's k is k; the parts numbered up to done are on the order already (a
+// repeat with the same key). A refund that one debit can take whole, from the start, is one
+// CREDIT with the reference "<id>-CREDIT-<k>"; the parts of a split are
+// "<id>-CREDIT-<k>.<n>.<total>".
+func (c *Client) refund(ctx context.Context, op, id string, o *Order, k string, total, amount Amount, done int) (*Order, error) {
+	var plan []DebitRest
+	left := amount
+	for _, d := range o.DebitRest() {
+		if left == 0 {
+			break
+		}
+		if d.Rest > 0 {
+			take := min(d.Rest, left)
+			plan = append(plan, DebitRest{Debit: d.Debit, Rest: take})
+			left -= take
+		}
+	}
+	if left > 0 {
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the debits have %d left to credit, less than the %d asked", amount-left, amount)
+	}
+	base := reference(id, TransactionCredit, k)
+	var credited Amount
+	for i, part := range plan {
+		ref := base
+		if done > 0 || len(plan) > 1 {
+			ref = partReference(base, done+i+1, total)
+		}
+		next, err := c.send(ctx, op, o, TransactionCredit, TransactionRequest{Amount: part.Rest, DebitTransaction: part.Debit.ID, TransactionReference: ref})
+		if err != nil {
+			if credited > 0 {
+				var pe *paykit.Error
+				if errors.As(err, &pe) {
+					cp := *pe
+					// The parts credited so far are named by their references' common
+					// start, so that a merchant (or a repeat with the same key) can find them.
+					cp.Message = describe(credited, amount) + " (transactionReferences " + base + ".*); " + cp.Message
+					cp.Unprocessed = false // the parts before it were credited
+					err = &cp
+				}
+			}
+			return nil, err
+		}
+		o = next
+		credited += part.Rest
+	}
+	return o, nil
+}
+
+// send makes one transaction on order o and returns the order as it is after it.
+func (c *Client) send(ctx context.Context, op string, o *Order, typ TransactionType, r TransactionRequest) (*Order, error) {
+	res, fresh, _, err := c.transact(ctx, op, o.ID, typ, r)
 	if err != nil {
 		return nil, err
 	}

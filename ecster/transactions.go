@@ -2,13 +2,14 @@ package ecster
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/paykit/paykit"
@@ -91,9 +92,10 @@ func (c *Client) transact(ctx context.Context, op, orderID string, typ Transacti
 	bad := func(format string, args ...any) (*TransactionResult, *Order, bool, error) {
 		return nil, nil, false, perr.Errorf(op, paykit.ErrInvalidRequest, format, args...)
 	}
+	if err := checkPathID("the order id", orderID); err != nil {
+		return bad("%v", err)
+	}
 	switch {
-	case orderID == "":
-		return bad("the order id is empty")
 	case r.Amount <= 0:
 		return bad("the amount must be positive, got %d", r.Amount)
 	case typ == TransactionCredit && r.DebitTransaction == "":
@@ -268,135 +270,103 @@ func (c *Client) pause(ctx context.Context, n int) error {
 	}
 }
 
-// TransactionReference is the transactionReference paykit's Provider gives the seq-th
-// transaction of type typ that it makes for payment id: "<id>-<TYPE>-<seq>", e.g.
-// "order-1001-DEBIT-2". It appears in Ecster's balance reports.
-func TransactionReference(id string, typ TransactionType, seq int) string {
-	return id + "-" + string(typ) + "-" + strconv.Itoa(seq)
+// TransactionReference is the transactionReference of the Provider's operation of type typ
+// on payment id made with paykit.IdempotencyKey(key): "<id>-<TYPE>-k<16 hex digits>", e.g.
+// "order-1001-DEBIT-k3b1f0c2a9d8e7f60". The hex digits are the first 8 bytes of a SHA-256
+// over the id, the type and the key, so the same key always gives the same reference, in any
+// process, and the reference shows nothing of the key. A refund split over several debits
+// gives its parts this reference followed by ".<part>.<total>" (see the package doc). An
+// operation without a key gets "<id>-<TYPE>-r<16 random hex digits>" instead: "k" and "r"
+// tell keyed and random references apart. Both appear in Ecster's balance reports.
+func TransactionReference(id string, typ TransactionType, key string) string {
+	return id + "-" + string(typ) + "-" + keyedK(id, typ, key)
 }
 
-// referencePrefix is what TransactionReference(id, typ, n) starts with.
-func referencePrefix(id string, typ TransactionType) string { return id + "-" + string(typ) + "-" }
-
-// referenceSeq returns the sequence number of ref if it is TransactionReference(id, typ, n),
-// whose prefix is prefix.
-func referenceSeq(ref, prefix string) (int, bool) {
-	rest, ok := strings.CutPrefix(ref, prefix)
-	if !ok || rest == "" || rest[0] == '0' || !digitsOnly(rest) {
-		return 0, false
+// keyedK is the k of an operation key: "k" and 16 hex digits of a digest of the id, the type
+// and the key, each length-prefixed so that no value can imitate another's.
+func keyedK(id string, typ TransactionType, key string) string {
+	h := sha256.New()
+	h.Write([]byte("paykit ecster operation key v1\x00"))
+	for _, f := range []string{id, string(typ), key} {
+		h.Write([]byte(strconv.Itoa(len(f)) + ":" + f + "\x00"))
 	}
-	n, err := strconv.Atoi(rest)
-	return n, err == nil
+	return "k" + hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// opLocks serializes the Provider's transactions on one payment within the process, and
-// remembers sequence numbers that may be in use on Ecster's side without the client having
-// seen them there.
-//
-// The sequence number of a transaction is one more than the highest of its payment and type
-// found on the order when the operation starts, and than any number this client handed out
-// whose outcome stayed unknown (a caller whose context ended mid-flight, an order that could
-// not be read). So a later operation never reuses the reference of one that may still land:
-// a reconciliation looking for its own reference can never take another operation's
-// transaction for it. Two operations of the same amount get different references.
-type opLocks struct {
-	mu       sync.Mutex
-	locks    map[string]*opLock
-	reserved map[string]int // id|type → the highest sequence number whose outcome is unknown
+// randomK is the k of an operation without a key: "r" and 16 random hex digits. Never a
+// counter: two clients (replicas, or one before and after a restart) must never name two
+// different operations alike, or a reconciliation would take one for the other.
+func randomK() string { return "r" + ids.Hex32()[:16] }
+
+// reference is the transactionReference "<id>-<TYPE>-<k>".
+func reference(id string, typ TransactionType, k string) string {
+	return id + "-" + string(typ) + "-" + k
 }
 
-type opLock struct {
-	ch    chan struct{} // holds one token while the lock is taken
-	users int
+// partReference is the reference of part n of a refund of total split over several debits:
+// "<base>.<n>.<total>". The total is in it so that a repeat with the same key, which finds
+// only some parts on the order, knows what the whole was meant to be.
+func partReference(base string, n int, total Amount) string {
+	return base + "." + strconv.Itoa(n) + "." + strconv.FormatInt(int64(total), 10)
 }
 
-// maxReserved bounds the remembered sequence numbers; past it the oldest are not told from
-// the others and any may be forgotten (the order, read first, still holds every one that
-// landed).
-const maxReserved = 10000
-
-func newOpLocks() *opLocks {
-	return &opLocks{locks: make(map[string]*opLock), reserved: make(map[string]int)}
-}
-
-// lock takes the lock of payment id, or returns ctx's error when ctx ends first.
-func (l *opLocks) lock(ctx context.Context, id string) (unlock func(), err error) {
-	l.mu.Lock()
-	lk := l.locks[id]
-	if lk == nil {
-		lk = &opLock{ch: make(chan struct{}, 1)}
-		l.locks[id] = lk
+// parsePart reads a reference made by partReference for base: part n of total. ok is false
+// for any other reference.
+func parsePart(ref, base string) (n int, total Amount, ok bool) {
+	rest, found := strings.CutPrefix(ref, base+".")
+	if !found {
+		return 0, 0, false
 	}
-	lk.users++
-	l.mu.Unlock()
-	release := func() {
-		l.mu.Lock()
-		lk.users--
-		if lk.users == 0 {
-			delete(l.locks, id)
-		}
-		l.mu.Unlock()
+	ns, ts, found := strings.Cut(rest, ".")
+	if !found || !canonicalDigits(ns) || !canonicalDigits(ts) {
+		return 0, 0, false
 	}
-	select {
-	case lk.ch <- struct{}{}:
-		return func() { <-lk.ch; release() }, nil
-	case <-ctx.Done():
-		release()
-		return nil, ctx.Err()
+	n, err := strconv.Atoi(ns)
+	if err != nil || n < 1 {
+		return 0, 0, false
 	}
+	t, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || t < 1 {
+		return 0, 0, false
+	}
+	return n, Amount(t), true
 }
 
-func reservedKey(id string, typ TransactionType) string { return id + "\x00" + string(typ) }
+// canonicalDigits reports whether s is a decimal number as strconv writes it: digits, no
+// leading zero.
+func canonicalDigits(s string) bool {
+	return s != "" && (s == "0" || s[0] != '0') && digitsOnly(s)
+}
 
-// next returns the sequence number for the next transaction of typ on payment id, whose
-// order is o.
-func (l *opLocks) next(id string, typ TransactionType, o *Order) int {
-	high := 0
-	prefix := referencePrefix(id, typ)
+// keyedState is what the order shows of the operation with base reference base: its
+// transactions of typ, what they add up to, the total a split refund was planned for (0 when
+// none of them is a split part) and the highest part number.
+type keyedState struct {
+	txs      []Transaction
+	done     Amount
+	planned  Amount
+	lastPart int
+}
+
+func (o *Order) keyed(base string, typ TransactionType) keyedState {
+	var st keyedState
 	for _, t := range o.Transactions {
-		if n, ok := referenceSeq(t.TransactionReference, prefix); ok && n > high {
-			high = n
+		if t.Type != typ {
+			continue
+		}
+		if t.TransactionReference == base {
+			st.txs = append(st.txs, t)
+			st.done += t.Amount
+			continue
+		}
+		if n, total, ok := parsePart(t.TransactionReference, base); ok {
+			st.txs = append(st.txs, t)
+			st.done += t.Amount
+			st.planned = max(st.planned, total)
+			st.lastPart = max(st.lastPart, n)
 		}
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	k := reservedKey(id, typ)
-	if r, ok := l.reserved[k]; ok {
-		if r <= high {
-			delete(l.reserved, k) // landed: the order shows it now
-		} else {
-			high = r
-		}
-	}
-	return high + 1
-}
-
-// reserve records that seq of typ on payment id may be in use on Ecster's side.
-func (l *opLocks) reserve(id string, typ TransactionType, seq int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	k := reservedKey(id, typ)
-	if _, ok := l.reserved[k]; !ok && len(l.reserved) >= maxReserved {
-		for old := range l.reserved {
-			delete(l.reserved, old)
-			break
-		}
-	}
-	if seq > l.reserved[k] {
-		l.reserved[k] = seq
-	}
-}
-
-// sequenced sends a transaction of the Provider for payment id on order o, with the next
-// sequence number's reference.
-func (c *Client) sequenced(ctx context.Context, op, id string, o *Order, typ TransactionType, r TransactionRequest) (*TransactionResult, *Order, error) {
-	seq := c.ops.next(id, typ, o)
-	r.TransactionReference = TransactionReference(id, typ, seq)
-	res, fresh, reached, err := c.transact(ctx, op, o.ID, typ, r)
-	if err != nil && reached {
-		c.ops.reserve(id, typ, seq)
-	}
-	return res, fresh, err
+	return st
 }
 
 // apply returns o as it is after res, a transaction Ecster answered for it.

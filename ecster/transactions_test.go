@@ -2,9 +2,12 @@ package ecster_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,7 +39,7 @@ func TestDebitWhoseConnectionDropsAfterProcessingIsNotRepeated(t *testing.T) {
 
 	debits := ofType(srv.Transactions(id), ecster.TransactionDebit)
 	require.Len(t, debits, 1, "exactly one debit on Ecster's side")
-	assert.Equal(t, ecster.TransactionReference(id, ecster.TransactionDebit, 1), debits[0].TransactionReference)
+	assert.Regexp(t, randomRef(id, ecster.TransactionDebit), debits[0].TransactionReference)
 	assert.Equal(t, 1, srv.Calls(http.MethodPost, ecstertest.RouteTransactions), "sent once, never again")
 	assert.Equal(t, 1, srv.Calls(http.MethodGet, ecstertest.RouteOrder), "the order was read to find it")
 }
@@ -63,9 +66,11 @@ func TestDebitWithUnreadableAnswerIsNotRepeated(t *testing.T) {
 func TestDebitThatFailedBeforeProcessingIsSentAgain(t *testing.T) {
 	t.Parallel()
 	for _, status := range []int{http.StatusInternalServerError, http.StatusServiceUnavailable, http.StatusBadGateway} {
-		srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
+		srv, setupClient := setup(t, ecstertest.Config{}, ecster.Config{})
 		ctx := ctxT(t)
-		id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+		id := ordered(t, ctx, srv, setupClient, 1000, ecster.StatusReady)
+		var sent []string
+		c := clientWith(t, srv, func(r *http.Request) { sent = append(sent, sentReference(t, r)...) })
 
 		srv.FailNext(1, status, postTx)
 		p, err := c.Capture(ctx, id, sek(250))
@@ -73,7 +78,8 @@ func TestDebitThatFailedBeforeProcessingIsSentAgain(t *testing.T) {
 		assert.Equal(t, sek(250), p.Captured)
 		debits := ofType(srv.Transactions(id), ecster.TransactionDebit)
 		require.Len(t, debits, 1, "exactly one debit after the second send")
-		assert.Equal(t, ecster.TransactionReference(id, ecster.TransactionDebit, 1), debits[0].TransactionReference, "sent again with the same reference")
+		assert.Regexp(t, randomRef(id, ecster.TransactionDebit), debits[0].TransactionReference)
+		assert.Equal(t, []string{debits[0].TransactionReference, debits[0].TransactionReference}, sent, "sent again with the same reference")
 		assert.Equal(t, 2, srv.Calls(http.MethodPost, ecstertest.RouteTransactions))
 		assert.Equal(t, 1, srv.Calls(http.MethodGet, ecstertest.RouteOrder), "read once between the sends")
 	}
@@ -90,7 +96,7 @@ func TestDebitGivesUpWhenEverySendFails(t *testing.T) {
 	srv.FailNext(5, http.StatusServiceUnavailable, postTx)
 	_, err := c.Capture(ctx, id, sek(250))
 	require.ErrorIs(t, err, paykit.ErrUnavailable)
-	assert.Contains(t, err.Error(), ecster.TransactionReference(id, ecster.TransactionDebit, 1))
+	assert.Regexp(t, regexp.QuoteMeta(id+"-DEBIT-r")+"[0-9a-f]{16}", err.Error(), "the error names the reference")
 	var pe *paykit.Error
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, id, pe.PaymentID)
@@ -127,13 +133,15 @@ func TestUnknownOutcomeIsNotResent(t *testing.T) {
 	srv.FailNext(10, http.StatusServiceUnavailable, ecstertest.OnRoute(http.MethodGet, ecstertest.RouteOrder))
 	_, err := c.Capture(ctx, id, sek(400))
 	require.ErrorIs(t, err, paykit.ErrUnavailable)
-	ref := ecster.TransactionReference(id, ecster.TransactionDebit, 1)
+	landed := ofType(srv.Transactions(id), ecster.TransactionDebit)
+	require.Len(t, landed, 1, "it had gone through")
+	ref := landed[0].TransactionReference
 	assert.Contains(t, err.Error(), ref)
 	assert.Contains(t, err.Error(), "may have been processed")
 	assert.Equal(t, 1, srv.Calls(http.MethodPost, ecstertest.RouteTransactions), "not sent again without knowing")
-	assert.Len(t, ofType(srv.Transactions(id), ecster.TransactionDebit), 1, "it had gone through")
 
-	// The merchant looks (GetPayment) and sees it; the next capture gets the next number.
+	// The merchant looks (GetPayment) and sees it; the next capture (no key: its own
+	// operation) gets a reference of its own.
 	srv.ClearFaults()
 	p, err := c.GetPayment(ctx, id)
 	require.NoError(t, err)
@@ -142,7 +150,8 @@ func TestUnknownOutcomeIsNotResent(t *testing.T) {
 	require.NoError(t, err)
 	debits := ofType(srv.Transactions(id), ecster.TransactionDebit)
 	require.Len(t, debits, 2)
-	assert.Equal(t, ecster.TransactionReference(id, ecster.TransactionDebit, 2), debits[1].TransactionReference)
+	assert.Regexp(t, randomRef(id, ecster.TransactionDebit), debits[1].TransactionReference)
+	assert.NotEqual(t, ref, debits[1].TransactionReference)
 }
 
 // Two partial captures of the same amount are two debits with different references.
@@ -158,8 +167,9 @@ func TestTwoCapturesOfTheSameAmountAreTwoDebits(t *testing.T) {
 	}
 	debits := ofType(srv.Transactions(id), ecster.TransactionDebit)
 	require.Len(t, debits, 2)
-	assert.Equal(t, ecster.TransactionReference(id, ecster.TransactionDebit, 1), debits[0].TransactionReference)
-	assert.Equal(t, ecster.TransactionReference(id, ecster.TransactionDebit, 2), debits[1].TransactionReference)
+	assert.Regexp(t, randomRef(id, ecster.TransactionDebit), debits[0].TransactionReference)
+	assert.Regexp(t, randomRef(id, ecster.TransactionDebit), debits[1].TransactionReference)
+	assert.NotEqual(t, debits[0].TransactionReference, debits[1].TransactionReference)
 	p, err := c.GetPayment(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, sek(600), p.Captured)
@@ -231,7 +241,12 @@ func TestRefundIsSplitOverDebits(t *testing.T) {
 	}
 	assert.Equal(t, []part{{debits[0].ID, 100}, {debits[0].ID, 200}, {debits[1].ID, 200}, {debits[2].ID, 200}}, got)
 	assert.Len(t, refs, 4, "each credit has its own reference")
-	assert.True(t, refs[ecster.TransactionReference(id, ecster.TransactionCredit, 4)])
+	assert.Regexp(t, randomRef(id, ecster.TransactionCredit), credits[0].TransactionReference, "a refund one debit takes whole: one reference")
+	base := strings.TrimSuffix(credits[1].TransactionReference, ".1.600")
+	assert.Regexp(t, randomRef(id, ecster.TransactionCredit), base, "the split's parts share one k")
+	for i, cr := range credits[1:] {
+		assert.Equal(t, base+"."+strconv.Itoa(i+1)+".600", cr.TransactionReference, "part %d of 600", i+1)
+	}
 
 	// More than is left is refused before anything is sent.
 	before := srv.Calls(http.MethodPost, ecstertest.RouteTransactions)
@@ -327,15 +342,16 @@ func TestCallerContextEndingMidFlight(t *testing.T) {
 	_, err = c.Capture(callCtx, id, sek(400))
 	require.ErrorIs(t, err, context.Canceled)
 	assert.NotErrorIs(t, err, paykit.ErrUnavailable, "a closed browser tab is not an outage")
-	assert.Contains(t, err.Error(), ecster.TransactionReference(id, ecster.TransactionDebit, 1))
+	debits := ofType(srv.Transactions(id), ecster.TransactionDebit)
+	require.Len(t, debits, 1)
+	assert.Contains(t, err.Error(), debits[0].TransactionReference)
 	assert.Equal(t, 1, srv.Calls(http.MethodPost, ecstertest.RouteTransactions))
-	assert.Len(t, ofType(srv.Transactions(id), ecster.TransactionDebit), 1)
 }
 
 // A debit whose caller gave up before Ecster saw it, and that lands later (a slow network),
-// must not share its reference with the next capture: the client skips the number whose
-// outcome it never learned, so no reconciliation can take one for the other.
-func TestUnknownOutcomeReservesItsReference(t *testing.T) {
+// must not share its reference with the next capture: every operation without a key gets a
+// random reference of its own, so no reconciliation can take one for the other.
+func TestUnknownOutcomeNeverSharesItsReference(t *testing.T) {
 	t.Parallel()
 	srv := ecstertest.NewServer(ecstertest.Config{})
 	t.Cleanup(srv.Close)
@@ -379,8 +395,10 @@ func TestUnknownOutcomeReservesItsReference(t *testing.T) {
 
 	debits := ofType(srv.Transactions(id), ecster.TransactionDebit)
 	require.Len(t, debits, 2)
-	assert.Equal(t, ecster.TransactionReference(id, ecster.TransactionDebit, 2), debits[0].TransactionReference, "the second capture skipped number 1")
-	assert.Equal(t, ecster.TransactionReference(id, ecster.TransactionDebit, 1), debits[1].TransactionReference)
+	assert.Regexp(t, randomRef(id, ecster.TransactionDebit), debits[0].TransactionReference)
+	assert.Regexp(t, randomRef(id, ecster.TransactionDebit), debits[1].TransactionReference)
+	assert.NotEqual(t, debits[0].TransactionReference, debits[1].TransactionReference, "the second capture did not take the first one's reference")
+	assert.Contains(t, string(heldBody), debits[1].TransactionReference, "the late one is the first capture's")
 }
 
 // A transaction on the order with our reference but another amount is not ours: the call
@@ -533,4 +551,25 @@ func TestSplitRefundErrorIsNotUnprocessed(t *testing.T) {
 	_, err = c2.Refund(ctx, id, sek(500))
 	require.ErrorAs(t, err, &pe)
 	assert.False(t, pe.Unprocessed, "300 was credited")
+}
+
+// randomRef matches the reference of an operation of typ on payment id made without a key:
+// "<id>-<TYPE>-r" and 16 hex digits.
+func randomRef(id string, typ ecster.TransactionType) *regexp.Regexp {
+	return regexp.MustCompile("^" + regexp.QuoteMeta(id+"-"+string(typ)+"-r") + "[0-9a-f]{16}$")
+}
+
+// sentReference returns the transactionReference of r when it is a transaction POST.
+func sentReference(t *testing.T, r *http.Request) []string {
+	t.Helper()
+	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/transactions") {
+		return nil
+	}
+	b, err := r.GetBody()
+	require.NoError(t, err)
+	var body struct {
+		TransactionReference string `json:"transactionReference"`
+	}
+	require.NoError(t, json.NewDecoder(b).Decode(&body))
+	return []string{body.TransactionReference}
 }

@@ -28,11 +28,16 @@ type OEN struct {
 	TransactionID string
 }
 
-// DedupKey identifies the event: the same for every redelivery of this OEN, different for
-// another event of the order. It is made of the order id, the time, the status and the event,
-// and the transaction id when the OEN names one (Ecster's times are whole seconds: two
+// DedupKey identifies the OEN as sent: the same for every redelivery of this OEN, different
+// for another event of the order. It is made of the order id, the time, the status and the
+// event, and the transaction id when the OEN names one (Ecster's times are whole seconds: two
 // partial debits within one second would otherwise look like one event), each
 // length-prefixed so that no value can imitate another's.
+//
+// None of these fields is signed: anyone who can reach the notification URL can make a new
+// key with a made-up time. Do not use it to decide that an event is new; ParseNotification
+// leaves paykit.Notification.DedupKey empty for that reason, and the webhook handler keys on
+// the fetched payment state.
 func (n *OEN) DedupKey() string {
 	var b bytes.Buffer
 	fields := []string{n.OrderID, n.Time.UTC().Format(time.RFC3339Nano), string(n.Status), string(n.Event)}
@@ -108,9 +113,12 @@ func ParseOEN(body []byte) (*OEN, error) {
 // paykit.ErrUnavailable, so that paykit.NewWebhookHandler answers 503 and Ecster delivers
 // again (an order Ecster does not know, 404, is malformed: 400).
 //
-// Event is the normalized event word; DedupKey is OEN.DedupKey (order id, time, status,
-// event, and the transaction id when the OEN names one). Status is left empty: the OEN is not signed, and the handler's fetched Payment is
-// what to trust.
+// Event is the normalized event word. DedupKey and Status are left empty: nothing in an OEN
+// is signed, so neither its time nor its status can tell a redelivery from a new event (a
+// forged or replayed OEN with a made-up time would run the merchant's function again).
+// paykit.NewWebhookHandler then keys the notification on the payment state it fetches: the
+// same state runs the function once, a changed state runs it again. An orderReference (or
+// orderId to be fetched) that breaks the id rule is paykit.ErrInvalidRequest.
 func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error) {
 	const op = "parse notification"
 	if r.Method != http.MethodPost {
@@ -140,6 +148,12 @@ func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error
 		return nil, perr.WithOp(err, op)
 	}
 	id := oen.OrderReference
+	if id != "" {
+		// The id goes on to GetPayment's query: the id rule holds for it as for any other.
+		if err := checkOrderReference(id); err != nil {
+			return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the OEN's %v", err)
+		}
+	}
 	switch {
 	case signedID != "" && id != "" && id != signedID:
 		return nil, perr.Errorf(op, paykit.ErrInvalidSignature, "the OEN names another orderReference than its URL is signed for")
@@ -148,6 +162,10 @@ func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error
 	case id == "":
 		o, err := c.getOrder(r.Context(), op, oen.OrderID)
 		switch {
+		case errors.Is(err, paykit.ErrInvalidRequest):
+			// An orderId no path may carry (".", "..", control characters): malformed,
+			// refused before anything was sent.
+			return nil, perr.Wrap(op, paykit.ErrInvalidRequest, err, "the OEN's orderId is not an order id")
 		case errors.Is(err, paykit.ErrNotFound):
 			return nil, perr.Wrap(op, paykit.ErrInvalidRequest, err, "the OEN names an order Ecster does not know")
 		case err != nil:
@@ -157,11 +175,13 @@ func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error
 		}
 		id = o.OrderReference
 	}
+	// No DedupKey: nothing in an OEN is signed (the header authenticates the sender at best,
+	// and a forged or replayed OEN with a made-up time would be a "new" event), so the
+	// webhook handler keys the OEN on the payment state it fetches instead.
 	return &paykit.Notification{
 		Provider:  ProviderName,
 		PaymentID: id,
 		Event:     string(oen.Event),
-		DedupKey:  oen.DedupKey(),
 	}, nil
 }
 

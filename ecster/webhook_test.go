@@ -163,7 +163,7 @@ func TestOENWithoutHeaderConfigured(t *testing.T) {
 	assert.Equal(t, id, n.PaymentID)
 	assert.Equal(t, "CREATED", n.Event)
 	assert.Empty(t, n.Status, "an unsigned OEN claims no status")
-	assert.NotEmpty(t, n.DedupKey)
+	assert.Empty(t, n.DedupKey, "nothing in an OEN is signed: the handler keys on the fetched state")
 	assert.Equal(t, ecster.ProviderName, n.Provider)
 
 	_, err = s.c.ParseNotification(httptest.NewRequest(http.MethodGet, "/oen", nil))
@@ -240,7 +240,10 @@ func TestOENWithoutOrderReference(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, s.post("/oen", unknown, nil))
 }
 
-// A redelivered OEN, and copies arriving at once, run fn once; a new event runs it again.
+// A redelivered OEN, and copies arriving at once, run fn once; a new state of the payment
+// runs it again. An OEN that claims a new event while the payment's state is unchanged (a
+// forgery, or a replay with another time) runs nothing: nothing in an OEN is signed, so the
+// handler keys on the state it fetched.
 func TestOENsRunFnOncePerEvent(t *testing.T) {
 	t.Parallel()
 	s := newOENServer(t, ecstertest.Config{}, ecster.Config{})
@@ -267,15 +270,22 @@ func TestOENsRunFnOncePerEvent(t *testing.T) {
 	next := n
 	next.Event, next.Status, next.TransactionID = "PARTIAL_DEBIT", "PARTIALLY_DELIVERED", "tx-1"
 	assert.Equal(t, http.StatusOK, s.post("/oen", next, nil))
-	assert.Equal(t, int32(2), s.runs.Load(), "a new event runs fn again")
+	assert.Equal(t, int32(1), s.runs.Load(), "an event that changed nothing on the order runs nothing")
+
+	_, err := s.c.Capture(ctx, id, sek(300))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, s.post("/oen", next, nil))
+	assert.Equal(t, int32(2), s.runs.Load(), "a new state runs fn again")
+	_, err = s.c.Capture(ctx, id, sek(300)) // a second partial debit in the same second
+	require.NoError(t, err)
 	again := next
-	again.TransactionID = "tx-2" // a second partial debit in the same second
+	again.TransactionID = "tx-2"
 	assert.Equal(t, http.StatusOK, s.post("/oen", again, nil))
 	assert.Equal(t, int32(3), s.runs.Load())
 	spelled := next
 	spelled.Event = "PARTIAL_DEDIT"
 	assert.Equal(t, http.StatusOK, s.post("/oen", spelled, nil))
-	assert.Equal(t, int32(3), s.runs.Load(), "the document's spelling is the same event")
+	assert.Equal(t, int32(3), s.runs.Load(), "the document's spelling, state unchanged: a redelivery")
 }
 
 // The fake's OENs: to the cart's notificationUrl exactly (query kept), with the custom
@@ -310,12 +320,15 @@ func TestOENsFromTheFake(t *testing.T) {
 	require.NoError(t, s.srv.WaitDelivered(ctx, p.ID))
 	assert.Equal(t, "CREATED authorized", <-s.events)
 
-	_, err = s.c.Capture(ctx, p.ID, sek(300))
-	require.NoError(t, err)
+	// The handler keys each OEN on the state it fetches: each debit's OEN is delivered
+	// before the next debit, so each finds a state of its own.
 	_, err = s.c.Capture(ctx, p.ID, sek(300))
 	require.NoError(t, err)
 	require.NoError(t, s.srv.WaitDelivered(ctx, p.ID))
-	assert.Equal(t, int32(3), s.runs.Load(), "one run per event, two debits in one second included")
+	_, err = s.c.Capture(ctx, p.ID, sek(300))
+	require.NoError(t, err)
+	require.NoError(t, s.srv.WaitDelivered(ctx, p.ID))
+	assert.Equal(t, int32(3), s.runs.Load(), "one run per state, two debits in one second included")
 
 	d := s.srv.Deliveries()
 	require.Len(t, d, 3)

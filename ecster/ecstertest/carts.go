@@ -75,6 +75,19 @@ func (s *Server) Cart(paymentID string) (Cart, bool) {
 	return carts[len(carts)-1].snapshot(), true
 }
 
+// Carts returns every cart of the payment with paymentID, oldest first: those completed or
+// replaced (Open false) and the one that can still be checked out, if any. A payment should
+// never have more than one open cart: the consumer could complete each as an order.
+func (s *Server) Carts(paymentID string) []Cart {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Cart
+	for _, c := range s.byRef[paymentID] {
+		out = append(out, c.snapshot())
+	}
+	return out
+}
+
 // parseCart validates a cart body. It answers 400 with the first problem found.
 func parseCart(body []byte) (*cart, string) {
 	m, ok := decodeObject(body)
