@@ -66,7 +66,7 @@ func Parse(src []byte) ([]Currency, error) {
 		} else {
 			m, err := strconv.Atoi(f[2])
 			if err != nil || m < 0 || m > 4 {
-				return nil, fmt.Errorf("iso4217: line %d: %s: minor units %q are not 0 to 4 or N.A.", line, c.Code, f[2])
+				return nil, fmt.Errorf("iso4217: line %d: %s: minor units %q: want 0 to 4, or N.A. for none", line, c.Code, f[2])
 			}
 			c.Minor = m
 		}
