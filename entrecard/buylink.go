@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/paykit/paykit"
+	"github.com/paykit/paykit/internal/ids"
 	"github.com/paykit/paykit/internal/signature"
 )
 
@@ -47,6 +48,11 @@ func (r BuyRequest) Total() int64 { return int64(r.Quantity) * r.Cost }
 func (r BuyRequest) Validate() error { return r.validate("validate buy request") }
 
 func (r BuyRequest) validate(op string) error {
+	// paykit's id rule for every id that goes into a URL, then Entrecard's own, which is
+	// stricter: [A-Za-z0-9_-]{1,32} has no dot-segment, control character or non-ASCII.
+	if err := ids.Check(r.ItemID); err != nil {
+		return perr.Errorf(op, paykit.ErrInvalidRequest, "item id: %v", err)
+	}
 	if !validItemID(r.ItemID) {
 		return perr.Errorf(op, paykit.ErrInvalidRequest, "item id must be 1 to %d characters of A-Z, a-z, 0-9, '_' and '-'", MaxItemIDLen)
 	}
@@ -87,8 +93,11 @@ func (c *Client) buyURL(op string, req BuyRequest) (string, error) {
 	if err := req.validate(op); err != nil {
 		return "", err
 	}
-	msg := buyMessage(c.sellerID, req)
-	return c.base + "/buy?" + msg + "&signature=" + c.sign(msg), nil
+	if c.secret() == "" {
+		return "", perr.Errorf(op, paykit.ErrInvalidRequest, "the Secret is not configured (a Client not made by New): no link can be signed")
+	}
+	msg := buyMessage(c.SellerID(), req)
+	return c.BaseURL() + "/buy?" + msg + "&signature=" + c.sign(msg), nil
 }
 
 // buyMessage is the signed part of a buy link, in the documented parameter order. The order
@@ -119,12 +128,17 @@ func buyMessage(seller string, r BuyRequest) string {
 
 // sign is the lowercase hex SHA-1 of msg followed directly by the secret.
 func (c *Client) sign(msg string) string {
-	return signature.SHA1Hex([]byte(msg + c.secret))
+	return signature.SHA1Hex([]byte(msg + c.secret()))
 }
 
-// verify reports whether sig signs msg, comparing in constant time.
+// verify reports whether sig signs msg, comparing in constant time. Without a secret nothing
+// verifies: the SHA-1 of the message alone is a signature anyone can make.
 func (c *Client) verify(msg, sig string) bool {
-	return signature.VerifySHA1Hex([]byte(msg+c.secret), sig)
+	secret := c.secret()
+	if secret == "" {
+		return false
+	}
+	return signature.VerifySHA1Hex([]byte(msg+secret), sig)
 }
 
 func validItemID(s string) bool {

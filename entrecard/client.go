@@ -1,6 +1,8 @@
 package entrecard
 
 import (
+	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -33,7 +35,9 @@ type Config struct {
 	// entrecardtest server.
 	BaseURL string
 	// Store remembers what CreatePayment asked for and the verified results; nil means a
-	// new in-memory store (NewMemoryStore), which serves one process and forgets on restart.
+	// new in-memory store (NewMemoryStore), which serves one process, forgets on restart, and
+	// forgets a payment DefaultRetention (30 days) after the last order or result recorded
+	// for it.
 	Store Store
 }
 
@@ -51,25 +55,41 @@ func (c Config) MarshalJSON() ([]byte, error) { return safeprint.JSON(c) }
 
 // Client builds signed buy links and verifies Entrecard's results for one seller; it is also
 // the paykit.Provider for Entrecard. It makes no network calls. It is safe for concurrent use.
+// It prints without its secret, also as a value (fmt.Sprintf("%#v", *c)): the printing
+// methods have value receivers and every verb goes through them, and the secret is held only
+// behind a pointer, which fmt does not follow inside a value (a Client in another struct's
+// unexported field, printed with %v, shows an address).
 type Client struct {
-	sellerID string
-	secret   string
-	base     string
-	store    Store
-	log      *slog.Logger
+	cfg   *Config // SellerID, Secret, BaseURL (without a trailing slash) and Store as used
+	store Store
+	log   *slog.Logger
 }
 
 // String prints the client's configuration without its secret.
-func (c *Client) String() string { return safeprint.Client("entrecard.Client", c.config()) }
+func (c Client) String() string { return safeprint.Client("entrecard.Client", c.config()) }
 
 // GoString is String, so %#v is safe too.
-func (c *Client) GoString() string { return c.String() }
+func (c Client) GoString() string { return c.String() }
+
+// Format prints the client with String (GoString for %#v) whatever the verb, so that no verb
+// (%d, %x, ...) reaches the fields and the secret.
+func (c Client) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		_, _ = io.WriteString(f, c.GoString())
+		return
+	}
+	_, _ = fmt.Fprintf(f, fmt.FormatString(f, verb), c.String())
+}
 
 // LogValue prints the client for log/slog without its secret.
-func (c *Client) LogValue() slog.Value { return safeprint.ClientLogValue(c.config()) }
+func (c Client) LogValue() slog.Value { return safeprint.ClientLogValue(c.config()) }
 
-func (c *Client) config() Config {
-	return Config{SellerID: c.sellerID, Secret: c.secret, BaseURL: c.base, Store: c.store}
+// config is the client's Config; the zero Config for a Client not made by New.
+func (c Client) config() Config {
+	if c.cfg == nil {
+		return Config{}
+	}
+	return *c.cfg
 }
 
 // perr names this package's errors.
@@ -111,20 +131,19 @@ func New(cfg Config, opts ...paykit.Option) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{
-		sellerID: cfg.SellerID,
-		secret:   cfg.Secret,
-		base:     strings.TrimRight(base, "/"),
-		store:    store,
-		log:      log.With("provider", ProviderName),
-	}, nil
+	cfg.BaseURL, cfg.Store = strings.TrimRight(base, "/"), store
+	return &Client{cfg: &cfg, store: store, log: log.With("provider", ProviderName)}, nil
 }
 
 // SellerID returns the seller id the client signs for.
-func (c *Client) SellerID() string { return c.sellerID }
+func (c *Client) SellerID() string { return c.config().SellerID }
 
 // BaseURL returns the address buy links point to, without a trailing slash.
-func (c *Client) BaseURL() string { return c.base }
+func (c *Client) BaseURL() string { return c.config().BaseURL }
+
+// secret is the Seller Secret; "" for a Client not made by New, which then signs and
+// verifies nothing.
+func (c *Client) secret() string { return c.config().Secret }
 
 // now is swappable so tests can fix CreatedAt.
 var now = time.Now

@@ -32,13 +32,17 @@
 //
 // Results are verified in constant time over the values as they came, before anything else
 // is read; a result for another seller_id is refused like a bad signature. Entrecard's
-// document does not spell the algorithm out; this is paykit's reading of it.
+// document does not spell the algorithm out; this is paykit's reading of it. An empty key
+// never verifies anything: New requires Config.Secret, and a Client not made by New, which has
+// none, refuses every result with paykit.ErrInvalidSignature (saying the Secret is not
+// configured) and signs no link.
 //
 // # Errors
 //
 // Every error is a *paykit.Error with Provider "entrecard"; test it with errors.Is against
 // paykit's sentinels. A link's fields are validated before it is built
-// (paykit.ErrInvalidRequest): item id 1 to 32 of [A-Za-z0-9_-], description 1 to 64 of
+// (paykit.ErrInvalidRequest): item id 1 to 32 of [A-Za-z0-9_-] (Entrecard's rule, stricter
+// than paykit's id rule for ids in URLs, which it also passes), description 1 to 64 of
 // [A-Za-z0-9_- .,], quantity at least 1, cost more than 1 credit, and absolute http(s)
 // notify, success and cancel URLs, which may have their own query but no fragment and none of
 // the result's parameter names. A result with a bad or missing signature is
@@ -73,6 +77,16 @@
 // recorded. Use paykit.NewWebhookHandler(client, fn) at the notify URL, and ReadRedirect at the
 // success and cancel URLs; a cancel may come without a result when the buyer left before a
 // transaction existed.
+//
+// # Stores
+//
+// Entrecard has no API to ask about a payment, so GetPayment answers from the Store. The
+// default, NewMemoryStore, serves one process and is bounded in time: a payment is forgotten
+// DefaultRetention (30 days; WithRetention) after the last order or new result recorded for
+// it, as if the process had restarted (GetPayment answers paykit.ErrNotFound; a later result
+// is accepted as one for an unknown id). It costs about 990 bytes per payment until then,
+// most of it the buy link. Replicas, or a shop that must keep payments across restarts, use a
+// shared Store (redisstore.NewEntrecardStore).
 //
 // # Fees
 //

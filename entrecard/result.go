@@ -97,6 +97,9 @@ func (c *Client) VerifyResult(params url.Values) (*Result, error) {
 }
 
 func (c *Client) verifyResult(op string, params url.Values) (*Result, error) {
+	if c.secret() == "" {
+		return nil, perr.Errorf(op, paykit.ErrInvalidSignature, "the Secret is not configured (a Client not made by New): every result is refused")
+	}
 	for _, k := range append(resultFields[:], ParamSignature) {
 		if len(params[k]) > 1 {
 			// Which copy was signed is anyone's guess, so none is trusted.
@@ -114,10 +117,10 @@ func (c *Client) verifyResult(op string, params url.Values) (*Result, error) {
 	if !c.verify(resultMessage(raw), sig) {
 		return nil, perr.Errorf(op, paykit.ErrInvalidSignature, "the result's signature does not match")
 	}
-	if raw[0] != c.sellerID {
+	if seller := c.SellerID(); raw[0] != seller {
 		// Signed, but for another seller: someone shares our secret or the SellerID is
 		// misconfigured. Either way it is not a result for us.
-		return nil, perr.Errorf(op, paykit.ErrInvalidSignature, "the result is for seller %q, not %q", raw[0], c.sellerID)
+		return nil, perr.Errorf(op, paykit.ErrInvalidSignature, "the result is for seller %q, not %q", raw[0], seller)
 	}
 	id, totalText, txn, status := raw[1], raw[2], raw[3], raw[4]
 	if !validItemID(id) {
