@@ -38,10 +38,12 @@
 // consumer has not completed the checkout); Captured is the order's debitedAmount, Refunded
 // its creditedAmount, and its status maps as OrderStatus.PaykitStatus says. Capture is a
 // DEBIT, Refund a CREDIT (split over several debits when one has too little left), Cancel an
-// ANNUL of what is not debited; a zero Money captures or refunds all that remains, and an
-// amount above that is refused before anything is sent. Swish orders, which Ecster charges
-// at purchase (they arrive FULLY_DELIVERED), are refunded through Ecster's separate
-// /refunds endpoint, which this package does not implement.
+// ANNUL of what is not debited; the zero Money (paykit.Money{}) captures or refunds all that
+// remains, while an amount of 0 with a currency (a computed rest that came to nothing) is
+// paykit.ErrInvalidRequest, and so is an amount above what remains, before anything is
+// sent. Swish orders, which Ecster charges at purchase (they arrive FULLY_DELIVERED), are
+// refunded through Ecster's separate /refunds endpoint, which this package does not
+// implement.
 //
 // # Authentication
 //
@@ -60,33 +62,58 @@
 // whatever the HTTP status; 401 and 403 are paykit.ErrUnauthorized, 404 ErrNotFound, 400
 // ErrInvalidRequest, 429 ErrRateLimited, 5xx ErrUnavailable (DecodeError).
 //
-// # Retries, and transactions that are never sent twice blindly
+// # Retries, operation keys, and transactions that are never sent twice blindly
 //
 // GETs and carts (an unpaid basket charges no one) are retried on network failures, 429 and
 // 5xx, with paykit.WithRetry's backoff. Ecster has no idempotency key, so a transaction
 // (DEBIT, CREDIT, ANNUL) is never repeated blindly. Each carries a transactionReference unique
-// to the operation; the Provider's are TransactionReference(id, type, n), e.g.
-// "order-1001-DEBIT-2", where n is one more than the highest n of that payment and type on
-// the order when the operation starts (and than any n this client sent whose outcome stayed
-// unknown), so two captures of the same amount are two references. After a failure that may
-// have reached Ecster (a timeout, a dropped connection, a 5xx, an answer that cannot be
-// read) the client reads the order: a transaction with the reference there means it went
-// through and the call succeeds; only when it is not there is it sent again, with the same
-// reference. After a failure with no answer at all (a timeout, a dropped connection) the
-// read waits the retry policy's backoff first, because the transaction may still be on its
-// way. When the order cannot be read, or the caller's context ends while the transaction is
-// on its way, nothing is sent again: the error (the context's error, or
-// paykit.ErrUnavailable) says that the outcome is unknown and names the reference.
+// to the operation, "<payment id>-<DEBIT|CREDIT|ANNUL>-<k>":
 //
-// What remains, and cannot be closed without an idempotency key at Ecster: a transaction
-// held on its way (in a proxy's or Ecster's own queue) for longer than that wait lands after
-// the read, and the one sent again lands too. After an error whose outcome is unknown, do
-// not capture again at once: Capture takes an amount, not an idempotency key, so a second
-// call is a second capture. Wait until the first can no longer be in flight (minutes, not
-// milliseconds), call GetPayment, and look for the reference the error names in the order's
-// transactions (GetOrder) before deciding; a duplicate that landed anyway is undone with a
-// CREDIT or, before delivery, an ANNUL. The Provider's transactions on one payment are
-// serialized within a process; run them from one process at a time.
+//   - with paykit.IdempotencyKey(key), k is "k" and 16 hex digits of a SHA-256 over the
+//     payment id, the type and the key (TransactionReference): the same key always gives the
+//     same reference, in any process;
+//   - without a key, k is "r" and 16 random hex digits, new for every call. Never a counter:
+//     two replicas, or a client before and after a restart, never name two operations alike.
+//
+// A refund larger than what one debit has left is split over several debits (oldest first);
+// its parts are "<id>-CREDIT-<k>.<n>.<total>" (part n of a refund of total, e.g.
+// "order-1-CREDIT-k04d5edcd7e21fd53.2.500"). After a failure that may have reached Ecster (a
+// timeout, a dropped connection, a 5xx, an answer that cannot be read) the client reads the
+// order: a transaction with exactly the reference this call sent means it went through and
+// the call succeeds; only when it is not there is it sent again, with the same reference.
+// After a failure with no answer at all the read waits the retry policy's backoff first,
+// because the transaction may still be on its way. When the order cannot be read, or the
+// caller's context ends while the transaction is on its way, nothing is sent again: the error
+// (the context's error, or paykit.ErrUnavailable) says that the outcome is unknown and names
+// the reference.
+//
+// What a key guarantees. Before a keyed Capture, Refund or Cancel sends anything, the order is
+// read: when the key's transaction is there the operation happened, and the payment comes
+// back as it is now, with nothing sent, whichever Client, replica or restarted process
+// repeats it and however often; no local store is needed, since the key lives on Ecster's
+// order. A keyed refund whose split failed half-way is completed by a repeat: only the
+// missing parts are sent. The same key with another explicit amount than its operation's
+// (or, for a split, the total it was planned for) is paykit.ErrConflict with nothing sent; a
+// repeat with paykit.Money{} ("all") returns the payment as it is. The key is per operation
+// type: a capture and a refund with one key are two operations. So: store the key with the
+// operation before the first call, and after an error whose outcome is unknown repeat with
+// the same key, instead of reading the order and guessing.
+//
+// What a key cannot do, because Ecster holds no key of its own: two calls with one key at the
+// same moment in two processes both find nothing on the order and both send (in one Client
+// they run one after the other; repeat only after the first call returned). And a
+// transaction held on its way (in a proxy's or Ecster's own queue) for longer than the read's
+// wait lands after the read, and the one sent again lands too; a repeat made at once after a
+// timeout has the same window, so after a timeout give the first call a moment (the time a
+// request can still be in flight) before repeating. A duplicate that landed anyway shows as two transactions with one
+// reference and is undone with a CREDIT or, before delivery, an ANNUL.
+//
+// Without a key every call is its own operation: two Capture calls are two captures (as with
+// Stripe), even when the first returned an error that says it may have happened. After such
+// an error, wait until the first can no longer be in flight, read the order (GetOrder) and
+// look for the reference the error names before deciding. The Provider's creates and
+// operations on one payment id are serialized within a Client: two CreatePayment calls with
+// one id at the same moment make one cart.
 //
 // # OENs
 //
@@ -97,8 +124,8 @@
 //
 //   - the custom header agreed with Ecster, when Config.NotificationHeader is set (constant
 //     time; missing or wrong is paykit.ErrInvalidSignature, answered 401). Configure it:
-//     without it anyone who can reach the URL can make the handler fetch an order and, with a
-//     new time, run the function again (with the true, fetched state);
+//     without it anyone who can reach the URL can make the handler fetch an order (the
+//     function runs only for a state it has not seen);
 //   - with Config.NotifySecret, the paykit_id and paykit_sig that the SDK added to the
 //     notificationUrl (see paykit's "Signed notify URLs"): a forged OEN is refused before
 //     anything is fetched, and one without orderReference takes the signed id.
@@ -106,14 +133,19 @@
 // An OEN without orderReference and without a signed id is resolved through GET
 // /v1/orders/{orderId}; when that fails the handler answers 503 and Ecster delivers again.
 // The spellings PARTIAL_DEDIT and FULL_DEDIT of Ecster's document are read as PARTIAL_DEBIT
-// and FULL_DEBIT, the status ANNULED as ANNULLED. The DedupKey is made of the order id, time,
-// status and event (and the transaction id when an OEN carries one), so a redelivery runs
-// the function once and a new event runs it again.
+// and FULL_DEBIT, the status ANNULED as ANNULLED. The notification's DedupKey is empty:
+// nothing in an OEN is signed (the header authenticates the sender at best, and an OEN
+// replayed with a made-up time would look like a new event), so the handler keys each OEN
+// on the payment state it fetched: a redelivery, a replay or a forgery of an unchanged state
+// runs the function once; a new state (a debit, a credit) runs it again.
 //
 // # Ids
 //
-// A payment's id is Ecster's orderReference, at most 64 characters (NewID makes one). Store
-// it with the order before calling CreatePayment; every CreatePayment error carries it in
-// paykit.Error.PaymentID. A repeat for an id whose order exists returns the order as it
-// stands and makes no new cart.
+// A payment's id is Ecster's orderReference, at most 64 characters (NewID makes one). Every
+// id that goes into a URL path or query (payment ids, order ids, cart keys) is checked before
+// anything is sent: not empty, not "." or ".." (a dot-segment a proxy would resolve to
+// another endpoint), valid UTF-8 without control characters, at most 64 bytes; a bad one is
+// paykit.ErrInvalidRequest. Store the id with the order before calling CreatePayment; every
+// CreatePayment error carries it in paykit.Error.PaymentID. A repeat for an id whose order
+// exists returns the order as it stands and makes no new cart.
 package ecster

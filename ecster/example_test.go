@@ -108,6 +108,55 @@ func ExampleClient_Capture_errors() {
 	// true 4424
 }
 
+// A capture made once with an operation key: its answer is lost and the order cannot be read
+// to tell whether it happened, so the call returns an error. The merchant repeats it with the
+// same key, here from a new Client (a restart): the debit is found on the order and nothing is
+// sent again. One debit.
+func ExampleClient_Capture_idempotencyKey() {
+	ctx := context.Background()
+	fake := ecstertest.NewServer(ecstertest.Config{})
+	defer fake.Close()
+	cfg := ecster.Config{APIKey: ecstertest.DefaultAPIKey, MerchantKey: ecstertest.DefaultMerchantKey, BaseURL: fake.URL}
+	fast := paykit.WithRetry(paykit.RetryPolicy{MaxAttempts: 3, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond})
+	client, _ := ecster.New(cfg, fast)
+
+	pay, _ := client.CreatePayment(ctx, paykit.PaymentRequest{
+		ID:     "order-1003",
+		Amount: paykit.Money{Amount: 5000, Currency: "SEK"},
+		Items:  []paykit.Item{{Name: "Lamp", Quantity: 1, UnitAmount: paykit.Money{Amount: 5000, Currency: "SEK"}, VATRate: 2500}},
+	})
+	_, _ = fake.Pay(pay.ID)
+
+	// The key names the capture the merchant means; store it with the shipment first.
+	key := paykit.IdempotencyKey("shipment-77")
+	fake.DropNext(1, ecstertest.OnRoute(http.MethodPost, ecstertest.RouteTransactions))
+	fake.FailNext(3, http.StatusServiceUnavailable, ecstertest.OnRoute(http.MethodGet, ecstertest.RouteOrder))
+	_, err := client.Capture(ctx, pay.ID, paykit.Money{Amount: 2000, Currency: "SEK"}, key)
+	fmt.Println("first call:", errors.Is(err, paykit.ErrUnavailable))
+
+	restarted, _ := ecster.New(cfg, fast)
+	pay, err = restarted.Capture(ctx, pay.ID, paykit.Money{Amount: 2000, Currency: "SEK"}, key)
+	fmt.Println("repeat:", err, pay.Captured, pay.Status)
+	debits := 0
+	for _, tx := range fake.Transactions(pay.ID) {
+		if tx.Type == ecster.TransactionDebit {
+			debits++
+			fmt.Println(tx.TransactionReference == ecster.TransactionReference(pay.ID, ecster.TransactionDebit, "shipment-77"))
+		}
+	}
+	fmt.Println("debits:", debits)
+
+	// The same key for another amount is a conflict, with nothing sent.
+	_, err = restarted.Capture(ctx, pay.ID, paykit.Money{Amount: 3000, Currency: "SEK"}, key)
+	fmt.Println(errors.Is(err, paykit.ErrConflict))
+	// Output:
+	// first call: true
+	// repeat: <nil> 20.00 SEK partially_captured
+	// true
+	// debits: 1
+	// true
+}
+
 // Ecster's data types validate before anything is sent.
 func ExampleParseNationalID() {
 	id, err := ecster.ParseNationalID("se530516-9756")

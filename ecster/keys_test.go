@@ -367,3 +367,27 @@ func TestReplicasCapturingAtOnceEachGetTheirOwnDebit(t *testing.T) {
 	assert.Equal(t, ecster.Amount(1000), succeeded, "both succeed: the one whose send failed sent its own debit again")
 	assert.Len(t, debits, 2)
 }
+
+// Two calls with one key at the same moment in two processes can both send (Ecster holds no
+// key): the order then shows the key's reference twice. A later repeat with the key's amount
+// returns the payment as it is, nothing sent, and does not take the duplicate for another
+// amount (no ErrConflict).
+func TestKeyedRepeatAfterADuplicateLanded(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
+	ctx := ctxT(t)
+	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	o, _ := srv.Order(id)
+	ref := ecster.TransactionReference(id, ecster.TransactionDebit, "dup")
+	for range 2 {
+		_, err := c.Debit(ctx, o.ID, ecster.TransactionRequest{Amount: 100, TransactionReference: ref})
+		require.NoError(t, err)
+	}
+	posts := srv.Calls(http.MethodPost, ecstertest.RouteTransactions)
+	p, err := c.Capture(ctx, id, sek(100), paykit.IdempotencyKey("dup"))
+	require.NoError(t, err)
+	assert.Equal(t, sek(200), p.Captured, "the payment as it is, the duplicate shown")
+	_, err = c.Capture(ctx, id, sek(200), paykit.IdempotencyKey("dup"))
+	require.ErrorIs(t, err, paykit.ErrConflict, "the key's operation was 100")
+	assert.Equal(t, posts, srv.Calls(http.MethodPost, ecstertest.RouteTransactions))
+}

@@ -278,10 +278,7 @@ func (c *Client) operate(ctx context.Context, op, id string, amount paykit.Money
 		st := o.keyed(reference(id, typ, k), typ)
 		if len(st.txs) > 0 {
 			// The key's operation happened, in full or (a split refund) in part.
-			total := st.done
-			if st.planned > 0 {
-				total = st.planned
-			}
+			total := st.total()
 			if want != 0 && want != total {
 				e := perr.Errorf(op, paykit.ErrConflict, "the operation key was used for %s of %s, not %s: nothing sent", typ, o.Money(total), o.Money(want))
 				e.Unprocessed = true

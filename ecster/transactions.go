@@ -272,7 +272,7 @@ func (c *Client) pause(ctx context.Context, n int) error {
 
 // TransactionReference is the transactionReference of the Provider's operation of type typ
 // on payment id made with paykit.IdempotencyKey(key): "<id>-<TYPE>-k<16 hex digits>", e.g.
-// "order-1001-DEBIT-k3b1f0c2a9d8e7f60". The hex digits are the first 8 bytes of a SHA-256
+// "order-1001-DEBIT-k04d5edcd7e21fd53" for the key "capture-order-1001-1". The hex digits are the first 8 bytes of a SHA-256
 // over the id, the type and the key, so the same key always gives the same reference, in any
 // process, and the reference shows nothing of the key. A refund split over several debits
 // gives its parts this reference followed by ".<part>.<total>" (see the package doc). An
@@ -339,13 +339,23 @@ func canonicalDigits(s string) bool {
 }
 
 // keyedState is what the order shows of the operation with base reference base: its
-// transactions of typ, what they add up to, the total a split refund was planned for (0 when
-// none of them is a split part) and the highest part number.
+// transactions of typ, what they add up to, the amount the operation was for, and the highest
+// part number of a split refund.
 type keyedState struct {
 	txs      []Transaction
 	done     Amount
-	planned  Amount
+	planned  Amount // the total of a split refund, from its parts' references; 0: no part
+	single   Amount // the amount of the first transaction with the base reference itself
 	lastPart int
+}
+
+// total is the amount the key's operation was for: a split refund's planned total, else its
+// one transaction's amount (a duplicate that landed anyway does not change what was meant).
+func (st keyedState) total() Amount {
+	if st.planned > 0 {
+		return st.planned
+	}
+	return st.single
 }
 
 func (o *Order) keyed(base string, typ TransactionType) keyedState {
@@ -355,6 +365,9 @@ func (o *Order) keyed(base string, typ TransactionType) keyedState {
 			continue
 		}
 		if t.TransactionReference == base {
+			if st.single == 0 {
+				st.single = t.Amount
+			}
 			st.txs = append(st.txs, t)
 			st.done += t.Amount
 			continue
