@@ -126,7 +126,7 @@ func TestDereferencedClientPrintsNoSecret(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&js, nil)).Info("client", "c", *c)
 	type holder struct{ C ecster.Client }
 	forms := []string{
-		fmt.Sprintf("%v", *c), fmt.Sprintf("%+v", *c), fmt.Sprintf("%#v", *c), fmt.Sprintf("%s", *c),
+		fmt.Sprintf("%v", *c), fmt.Sprintf("%+v", *c), fmt.Sprintf("%#v", *c), fmt.Sprintf("[%s]", *c),
 		fmt.Sprintf("%v", holder{*c}), fmt.Sprintf("%+v", holder{*c}), fmt.Sprintf("%#v", holder{*c}),
 		fmt.Sprintf("%v", []ecster.Client{*c}), fmt.Sprintf("%#v", &holder{*c}),
 		text.String(), js.String(),
