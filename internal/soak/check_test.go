@@ -2,7 +2,6 @@ package soak_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -343,11 +342,11 @@ func (w *world) checkEcsterRecords(byID map[string]*payment, v *violations, out 
 }
 
 // checkNotifications compares what the merchant's function saw with what the providers
-// sent. A distinct event is, for Ecster, one OEN (order id, time, status, event, transaction
-// id) and, for Entrecard, one result (transaction_id): their signed or provider-given
-// identity, which the DedupKey carries. eCredits and EchelonPay sign no event identity, so
-// for them a distinct event is a distinct fetched state of the payment (status, captured,
-// refunded), and the state the payment ended in must be among them.
+// sent. A distinct event is, for Entrecard, one result (transaction_id): its signed identity,
+// which the DedupKey carries. Ecster, eCredits and EchelonPay sign no event identity (an
+// OEN's fields are unsigned, so a forged or replayed one must not run fn again), so for them
+// a distinct event is a distinct fetched state of the payment (status, captured, refunded),
+// and the state the payment ended in must be among them.
 func (w *world) checkNotifications(ctx context.Context, byID map[string]*payment, v *violations, out *tally) {
 	calls := w.hooks.snapshot()
 	type key struct{ provider, id, event string }
@@ -396,13 +395,6 @@ func (w *world) checkNotifications(ctx context.Context, byID map[string]*payment
 			}
 			ev := ""
 			switch name {
-			case nameEcster:
-				var oen ecstertest.OEN
-				if err := json.Unmarshal(d.Body, &oen); err != nil {
-					v.add(vFnMissed, "ecster notification %d: unreadable body: %v", d.Seq, err)
-					continue
-				}
-				ev = strings.Join([]string{oen.OrderID, oen.Time, oen.Status, oen.Event, oen.TransactionID}, "|")
 			case nameEntrecard:
 				u, err := url.Parse(d.URL)
 				if err != nil {
@@ -423,18 +415,16 @@ func (w *world) checkNotifications(ctx context.Context, byID map[string]*payment
 	r := rand.New(rand.NewPCG(3, 4))
 	for id, p := range byID {
 		switch p.owner {
-		case nameEcster, nameEntrecard:
+		case nameEntrecard:
 			want, got := len(sent[id]), len(perPayment[id])
 			distinct += want
 			if got != want {
 				v.add(vFnMissed, "payment %d (%s at %s): %d distinct events sent, fn ran successfully for %d", p.n, id, p.owner, want, got)
 			}
-			if p.owner == nameEntrecard {
-				// Every transaction the buyer made was notified.
-				for _, t := range w.entrecardTransactions(id) {
-					if !sent[id][t.ID] {
-						v.add(vFnMissed, "payment %d (%s): Entrecard transaction %s was never notified", p.n, id, t.ID)
-					}
+			// Every transaction the buyer made was notified.
+			for _, t := range w.entrecardTransactions(id) {
+				if !sent[id][t.ID] {
+					v.add(vFnMissed, "payment %d (%s): Entrecard transaction %s was never notified", p.n, id, t.ID)
 				}
 			}
 		default:
@@ -451,7 +441,7 @@ func (w *world) checkNotifications(ctx context.Context, byID map[string]*payment
 	succeeded := len(calls) - failed
 	out.addf("notifications: %d sent (all answered 200: %t) in %d attempts, %d duplicates replayed (%s)",
 		originals, v.n[vUndelivered] == 0, attempts, replays, strings.Join(w.stats.with("replay "), ", "))
-	out.addf("fn: %d runs, %d failed on purpose (redelivered), %d succeeded for %d distinct events (Ecster OENs and Entrecard results by identity, eCredits and EchelonPay by fetched state)",
+	out.addf("fn: %d runs, %d failed on purpose (redelivered), %d succeeded for %d distinct events (Entrecard results by identity, Ecster, eCredits and EchelonPay by fetched state)",
 		len(calls), failed, succeeded, distinct)
 }
 

@@ -37,6 +37,7 @@ type payment struct {
 	captures, refunds  int // successful Capture and Refund calls
 	cancels            int
 	outcome            string // what the customer did
+	ops                int    // operations the merchant started: numbers its operation keys
 }
 
 // maxRepeats bounds how often the merchant repeats one operation before the soak fails:
@@ -378,33 +379,11 @@ const unknownOutcomeGrace = time.Second
 // a second call is a second capture"), and repeats it, with the same id and amount, only
 // when the payment does not show it. Unlike the doc it waits unknownOutcomeGrace first.
 func (w *world) operate(ctx context.Context, r *rand.Rand, p *payment, op string, m paykit.Money) error {
-	wantCaptured, wantRefunded := p.captured, p.refunded
-	switch op {
-	case "capture":
-		if m.Amount == 0 {
-			wantCaptured = p.amount.Amount // all that remains: nothing was annulled before
-		} else {
-			wantCaptured += m.Amount
-		}
-	case "refund":
-		wantRefunded += m.Amount
+	if w.keyed {
+		return w.operateKeyed(ctx, r, p, op, m)
 	}
-	landed := func(pay *paykit.Payment) bool {
-		switch op {
-		case "capture":
-			return pay.Captured.Amount >= wantCaptured
-		case "refund":
-			return pay.Refunded.Amount >= wantRefunded
-		}
-		return pay.ProviderStatus == string(ecster.StatusAnnulled) || pay.ProviderStatus == string(ecster.StatusFullyDelivered)
-	}
-	if op != "cancel" && r.IntN(100) < 10 {
-		// The worst case: the transaction goes through, its answer is lost, and the order
-		// cannot be read to tell. The outcome is unknown to the client.
-		w.ecs.DropNext(1, ecstertest.OnRoute(http.MethodPost, ecstertest.RouteTransactions))
-		w.ecs.FailNext(3, http.StatusServiceUnavailable, ecstertest.OnRoute(http.MethodGet, ecstertest.RouteOrder))
-		w.stats.add("fault ecster unknown outcome (drop, then the order unreadable)", 1)
-	}
+	wantCaptured, wantRefunded, landed := p.expect(op, m)
+	w.maybeUnknownOutcome(r, op)
 	for attempt := 1; attempt <= maxRepeats; attempt++ {
 		if attempt == 1 {
 			w.maybeStrike(r, nameEcster)
@@ -456,6 +435,104 @@ func (w *world) operate(ctx context.Context, r *rand.Rand, p *payment, op string
 		pause(r)
 	}
 	return fmt.Errorf("%s %s: still failing after %d calls", op, m, maxRepeats)
+}
+
+// expect is what the payment must show once op with m has happened, and how to tell that it
+// has.
+func (p *payment) expect(op string, m paykit.Money) (wantCaptured, wantRefunded int64, landed func(*paykit.Payment) bool) {
+	wantCaptured, wantRefunded = p.captured, p.refunded
+	switch op {
+	case "capture":
+		if m.Amount == 0 {
+			wantCaptured = p.amount.Amount // all that remains: nothing was annulled before
+		} else {
+			wantCaptured += m.Amount
+		}
+	case "refund":
+		wantRefunded += m.Amount
+	}
+	landed = func(pay *paykit.Payment) bool {
+		switch op {
+		case "capture":
+			return pay.Captured.Amount >= wantCaptured
+		case "refund":
+			return pay.Refunded.Amount >= wantRefunded
+		}
+		return pay.ProviderStatus == string(ecster.StatusAnnulled) || pay.ProviderStatus == string(ecster.StatusFullyDelivered)
+	}
+	return wantCaptured, wantRefunded, landed
+}
+
+// maybeUnknownOutcome now and then arranges the worst case for the next capture or refund:
+// the transaction goes through, its answer is lost, and the order cannot be read to tell.
+// The outcome is unknown to the client.
+func (w *world) maybeUnknownOutcome(r *rand.Rand, op string) {
+	if op != "cancel" && r.IntN(100) < 10 {
+		w.ecs.DropNext(1, ecstertest.OnRoute(http.MethodPost, ecstertest.RouteTransactions))
+		w.ecs.FailNext(3, http.StatusServiceUnavailable, ecstertest.OnRoute(http.MethodGet, ecstertest.RouteOrder))
+		w.stats.add("fault ecster unknown outcome (drop, then the order unreadable)", 1)
+	}
+}
+
+// operateKeyed runs one capture, refund or cancel with an operation key, the way the README
+// asks: the merchant stores the key with the operation before the first call, and after an
+// error of unknown outcome repeats the call with the same key, reading nothing to decide. A
+// third of the repeats come from a new ecster Client, as after a restart of the merchant's
+// process. Like a merchant's retry queue it waits unknownOutcomeGrace before a repeat, so
+// that the attempt it repeats has ended (Ecster itself holds no key: a repeat racing an
+// attempt still in flight is the gap the README names).
+func (w *world) operateKeyed(ctx context.Context, r *rand.Rand, p *payment, op string, m paykit.Money) error {
+	p.ops++
+	key := paykit.IdempotencyKey(fmt.Sprintf("shop-%d-%s-%d", p.n, op, p.ops))
+	wantCaptured, wantRefunded, landed := p.expect(op, m)
+	w.maybeUnknownOutcome(r, op)
+	var via paykit.Provider = w.router
+	for attempt := 1; attempt <= maxRepeats; attempt++ {
+		if attempt == 1 {
+			w.maybeStrike(r, nameEcster)
+		}
+		var pay *paykit.Payment
+		var err error
+		cctx, cancel := callCtx(ctx, r)
+		switch op {
+		case "capture":
+			pay, err = via.Capture(cctx, p.id, m, key)
+		case "refund":
+			pay, err = via.Refund(cctx, p.id, m, key)
+		default:
+			pay, err = via.Cancel(cctx, p.id, key)
+		}
+		cancel()
+		if err == nil {
+			if pay.Captured.Amount != wantCaptured || pay.Refunded.Amount != wantRefunded || !landed(pay) {
+				return fmt.Errorf("keyed %s %s (attempt %d): the payment shows captured %s, refunded %s (%s); the merchant expects %d and %d",
+					op, m, attempt, pay.Captured, pay.Refunded, pay.ProviderStatus, wantCaptured, wantRefunded)
+			}
+			p.captured, p.refunded = pay.Captured.Amount, pay.Refunded.Amount
+			w.counted(p, op)
+			if attempt > 1 {
+				w.stats.add("merchant keyed "+op+" repeated to success", 1)
+			}
+			return nil
+		}
+		if !transient(ctx, err) {
+			return fmt.Errorf("keyed %s %s (attempt %d): %w", op, m, attempt, err)
+		}
+		w.stats.add("merchant "+op+" error "+kindOf(err), 1)
+		time.Sleep(unknownOutcomeGrace)
+		via = w.router
+		if r.IntN(3) == 0 {
+			restarted, err := w.newEcster()
+			if err != nil {
+				return err
+			}
+			via = restarted
+			w.stats.add("merchant keyed "+op+" repeated after a restart", 1)
+		} else {
+			w.stats.add("merchant keyed "+op+" repeated", 1)
+		}
+	}
+	return fmt.Errorf("keyed %s %s: still failing after %d calls", op, m, maxRepeats)
 }
 
 func (w *world) counted(p *payment, op string) {

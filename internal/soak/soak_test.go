@@ -22,7 +22,16 @@ var (
 // clients' timeout), duplicate and out-of-order notifications, and a merchant function that
 // fails now and then; then it reconciles every fake's records with the Router's view (see
 // reconcile). It logs its counts; run it long with -soak.payments=5000 (make soak).
-func TestSoak(t *testing.T) {
+func TestSoak(t *testing.T) { runSoak(t, false) }
+
+// TestSoakKeyed is TestSoak with operation keys: every capture, refund and cancel carries a
+// paykit.IdempotencyKey the merchant stored before calling, and after an error of unknown
+// outcome the merchant simply repeats it with the same key (now and then from a new ecster
+// Client, a restart of its process), without reading the payment to decide. The same
+// reconciliation must come out clean: each keyed operation applied once.
+func TestSoakKeyed(t *testing.T) { runSoak(t, true) }
+
+func runSoak(t *testing.T, keyed bool) {
 	n := *flagPayments
 	if n <= 0 {
 		n = 300
@@ -35,7 +44,7 @@ func TestSoak(t *testing.T) {
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	t.Logf("soak: %d payments, %d workers, seed %d (repeat with -soak.seed=%d)", n, workers, seed, seed)
+	t.Logf("soak: %d payments, %d workers, operation keys %v, seed %d (repeat with -soak.seed=%d)", n, workers, keyed, seed, seed)
 
 	// The guard only turns a hang into a failure; it is no measure of speed.
 	guard := 5*time.Minute + time.Duration(n)*200*time.Millisecond
@@ -46,6 +55,7 @@ func TestSoak(t *testing.T) {
 	defer cancel()
 
 	w := newWorld(t)
+	w.keyed = keyed
 	fnRand := rand.New(rand.NewPCG(seed, 0))
 	w.hooks.fail = func() bool { return fnRand.IntN(100) < 3 } // called under the recorder's lock
 

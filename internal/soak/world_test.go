@@ -64,6 +64,12 @@ type world struct {
 	stats  *stats
 
 	entrecardByItem map[string][]entrecardtest.Transaction // built by reconcile
+
+	// keyed makes every capture, refund and cancel carry an operation key (TestSoakKeyed).
+	keyed bool
+	// newEcster makes a new ecster Client for the same fake and merchant: the merchant's
+	// process after a restart, which remembers nothing but the keys it stored.
+	newEcster func() (*ecster.Client, error)
 }
 
 // noLimit is a Limiter that never waits: the soak lifts EchelonPay's 10 requests per
@@ -133,11 +139,14 @@ func newWorld(t *testing.T) *world {
 		PaymentMethod: echelontest.MethodVirtualAccount, NotifySecret: notifySecret,
 	}, append(opts, paykit.WithLimiter(noLimit{}))...)
 	require.NoError(t, err)
-	ecs, err := ecster.New(ecster.Config{
-		APIKey: ecstertest.DefaultAPIKey, MerchantKey: ecstertest.DefaultMerchantKey, BaseURL: w.ecs.URL,
-		ShopTermsURL: "https://shop.example/terms", NotificationHeader: oenHeader, NotificationHeaderValue: oenValue,
-		NotifySecret: notifySecret,
-	}, opts...)
+	w.newEcster = func() (*ecster.Client, error) {
+		return ecster.New(ecster.Config{
+			APIKey: ecstertest.DefaultAPIKey, MerchantKey: ecstertest.DefaultMerchantKey, BaseURL: w.ecs.URL,
+			ShopTermsURL: "https://shop.example/terms", NotificationHeader: oenHeader, NotificationHeaderValue: oenValue,
+			NotifySecret: notifySecret,
+		}, opts...)
+	}
+	ecs, err := w.newEcster()
 	require.NoError(t, err)
 
 	w.router, err = paykit.NewRouter([]paykit.Provider{ecr, ent, ech, ecs}, soakRoutes())
