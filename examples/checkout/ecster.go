@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -79,24 +80,44 @@ func runEcster(ctx context.Context, out io.Writer) error {
 		return fmt.Errorf("no OEN arrived: %w", ctx.Err())
 	}
 
-	p, err := provider.Capture(ctx, pay.ID, sek(99900))
+	// Each operation carries a key the shop stored with the shipment or the return before
+	// calling: repeating it (after a timeout, a crash, from another replica) acts at most once.
+	p, err := provider.Capture(ctx, pay.ID, sek(99900), paykit.IdempotencyKey("shipment-1"))
 	if err != nil {
 		return err
 	}
-	show("the tent shipped, 999.00 SEK captured", p)
-	if p, err = provider.Capture(ctx, pay.ID, paykit.Money{}); err != nil {
+	show("the tent shipped, 999.00 SEK captured (key shipment-1)", p)
+
+	// A restart: a new client that remembers nothing repeats the capture with the same key.
+	// It reads the order, finds the key's DEBIT there, and sends nothing.
+	restarted, err := ecster.New(ecster.Config{
+		APIKey: ecstertest.DefaultAPIKey, MerchantKey: ecstertest.DefaultMerchantKey, BaseURL: fake.URL,
+		ShopTermsURL: "https://shop.example/terms", NotificationHeader: header, NotificationHeaderValue: value,
+		NotifySecret: "demo-notify-secret",
+	})
+	if err != nil {
 		return err
 	}
-	show("the mats shipped, the rest captured", p)
-	if p, err = provider.Refund(ctx, pay.ID, sek(15000)); err != nil {
+	if p, err = restarted.Capture(ctx, pay.ID, sek(99900), paykit.IdempotencyKey("shipment-1")); err != nil {
 		return err
 	}
-	show("one mat returned, 150.00 SEK refunded", p)
+	show("shipment-1 repeated after a restart: nothing sent, still", p)
+	_, err = restarted.Capture(ctx, pay.ID, sek(100), paykit.IdempotencyKey("shipment-1"))
+	say("the same key with another amount: conflict %t, nothing sent", errors.Is(err, paykit.ErrConflict))
+
+	if p, err = provider.Capture(ctx, pay.ID, paykit.Money{}, paykit.IdempotencyKey("shipment-2")); err != nil {
+		return err
+	}
+	show("the mats shipped, the rest captured (key shipment-2)", p)
+	if p, err = provider.Refund(ctx, pay.ID, sek(15000), paykit.IdempotencyKey("return-1")); err != nil {
+		return err
+	}
+	show("one mat returned, 150.00 SEK refunded (key return-1)", p)
 
 	if err := fake.WaitDelivered(ctx, pay.ID); err != nil {
 		return err
 	}
-	say("Ecster sent %d OENs, all answered 200; the handler function ran %d times, once per event", len(fake.Deliveries()), 1+len(notified))
+	say("Ecster sent %d OENs, all answered 200; the handler function ran %d times, once per payment state it fetched", len(fake.Deliveries()), 1+len(notified))
 	refs := []string{}
 	for _, tx := range fake.Transactions(pay.ID) {
 		if tx.TransactionReference != "" {
