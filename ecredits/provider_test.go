@@ -437,12 +437,14 @@ func TestTokens(t *testing.T) {
 	})
 	t.Run("expiry refreshes before a 401", func(t *testing.T) {
 		t.Parallel()
-		// With a 200 ms token the refresh margin is 20 ms: after 250 ms the cached token
-		// is due, and the client must refresh it instead of sending it.
-		srv, c := setup(t, ecreditstest.Config{TokenLifetime: 200 * time.Millisecond})
+		// With a 1 s token the refresh margin is 100 ms: after 1.05 s the cached token is
+		// due, and the client must refresh it instead of sending it. (A shorter token, 200
+		// ms, could expire while createPending was still running on a loaded machine, and
+		// the 401 of that in-flight call failed the test.)
+		srv, c := setup(t, ecreditstest.Config{TokenLifetime: time.Second})
 		ctx := ctxT(t)
 		pay := createPending(t, ctx, c)
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(1050 * time.Millisecond)
 		before := srv.AuthCount()
 		if _, err := c.GetPayment(ctx, pay.ID); err != nil {
 			t.Fatal(err)
