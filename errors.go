@@ -11,8 +11,10 @@ import (
 // one of these (or the context's error when the caller's context ended the call), so callers
 // test with errors.Is(err, paykit.ErrNotFound).
 var (
-	// ErrInvalidRequest: the provider answered 400, or paykit refused the request before
-	// sending anything.
+	// ErrInvalidRequest: the request itself is wrong, a bug to fix in the calling code: the
+	// provider answered 400, or paykit refused the request before sending anything (a
+	// malformed id, a missing field, a currency the provider does not take). A valid request
+	// that the payment's state does not allow now is ErrUnprocessable instead.
 	ErrInvalidRequest = errors.New("invalid request")
 	// ErrUnauthorized: 401 or 403, bad credentials.
 	ErrUnauthorized = errors.New("unauthorized")
@@ -20,12 +22,22 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: 409 that paykit could not resolve.
 	ErrConflict = errors.New("conflict")
-	// ErrUnprocessable: 422 (Ecster 4424).
+	// ErrUnprocessable: a valid request that the payment's state does not allow now (a
+	// capture after a cancel, a refund of more than was captured): 422, Ecster's 4424, or
+	// paykit's own check of the payment's state before sending anything. Not a bug in the
+	// request: alerting that treats ErrInvalidRequest as "our bug" need not fire on it.
 	ErrUnprocessable = errors.New("unprocessable")
 	// ErrRateLimited: 429 after every allowed retry.
 	ErrRateLimited = errors.New("rate limited")
 	// ErrUnavailable: 5xx or 408 after every allowed retry, or a network failure.
 	ErrUnavailable = errors.New("provider unavailable")
+	// ErrStoreUnavailable: a store paykit keeps its state in failed (a DedupStore, an
+	// OwnershipStore, a Limiter or an entrecard.Store, e.g. those of package redisstore when
+	// Redis cannot be reached); the provider was not asked. An error of this kind also
+	// matches ErrUnavailable, so that retry logic keyed on ErrUnavailable retries it too
+	// (nothing was done, and the store may be back soon); test ErrStoreUnavailable first to
+	// tell the two apart, e.g. to page whoever runs the store rather than blame the provider.
+	ErrStoreUnavailable error = &subKind{msg: "store unavailable", of: ErrUnavailable}
 	// ErrInvalidSignature: a notification whose signature is missing or wrong.
 	ErrInvalidSignature = errors.New("invalid signature")
 	// ErrUnsupported: the provider cannot do this operation (see Capabilities).
@@ -34,6 +46,15 @@ var (
 	// what was asked. Never treat it as a success.
 	ErrAmountMismatch = errors.New("amount mismatch")
 )
+
+// subKind is a sentinel that is a special case of another one: errors.Is(sub, of) holds.
+type subKind struct {
+	msg string
+	of  error
+}
+
+func (k *subKind) Error() string { return k.msg }
+func (k *subKind) Unwrap() error { return k.of }
 
 // Error is the error paykit returns. Is matches Kind; Unwrap gives Err, the cause underneath
 // (a network error, a context error, a JSON error), so errors.Is(err,
@@ -109,7 +130,9 @@ func (e *Error) Error() string {
 	}
 	if e.Err != nil {
 		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		// A cause that is itself a paykit error (a store's, a token fetch's) loses its own
+		// prefix: one error, one "paykit:".
+		b.WriteString(strings.TrimPrefix(e.Err.Error(), "paykit: "))
 	}
 	if e.RetryAfter > 0 {
 		b.WriteString(" (retry after ")
@@ -119,8 +142,18 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is e's Kind, so errors.Is(err, paykit.ErrNotFound) works.
-func (e *Error) Is(target error) bool { return e.Kind != nil && e.Kind == target }
+// Is reports whether target is e's Kind, or a sentinel that Kind is a special case of
+// (ErrStoreUnavailable is one of ErrUnavailable), so errors.Is(err, paykit.ErrNotFound) works.
+func (e *Error) Is(target error) bool {
+	if e.Kind == nil || target == nil {
+		return false
+	}
+	if e.Kind == target {
+		return true
+	}
+	k, ok := e.Kind.(*subKind)
+	return ok && errors.Is(k, target)
+}
 
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }

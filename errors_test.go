@@ -213,3 +213,30 @@ func TestErrorQuotesPaymentID(t *testing.T) {
 	plain := &Error{Provider: "ecster", Op: "capture", PaymentID: "order-1", Kind: ErrNotFound}
 	require.Equal(t, `paykit: ecster: capture "order-1": not found`, plain.Error())
 }
+
+// A store's failure has a kind of its own that still matches ErrUnavailable, and no other
+// sentinel; ErrUnavailable alone does not match ErrStoreUnavailable.
+func TestErrStoreUnavailable(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("wrapped: %w", &Error{Provider: "router", Op: "get payment", PaymentID: "p", Kind: ErrStoreUnavailable, Message: "ownership store"})
+	require.ErrorIs(t, err, ErrStoreUnavailable)
+	require.ErrorIs(t, err, ErrUnavailable)
+	for _, k := range allKinds {
+		if k != ErrUnavailable {
+			require.NotErrorIs(t, err, k)
+		}
+	}
+	require.NotErrorIs(t, &Error{Kind: ErrUnavailable}, ErrStoreUnavailable, "a provider's outage is not a store's")
+	require.ErrorIs(t, ErrStoreUnavailable, ErrUnavailable)
+	require.Equal(t, `paykit: router: get payment "p": store unavailable: ownership store`, errors.Unwrap(err).Error())
+}
+
+// A cause that is itself a paykit error does not repeat the "paykit:" prefix.
+func TestErrorTextOnePrefix(t *testing.T) {
+	t.Parallel()
+	inner := &Error{Provider: "ecredits", Op: "authenticate", StatusCode: 401, Kind: ErrUnauthorized}
+	err := &Error{Provider: "ecredits", Op: "create payment", PaymentID: "p", Kind: ErrUnauthorized, Err: inner}
+	require.Equal(t, `paykit: ecredits: create payment "p": unauthorized: ecredits: authenticate: 401 unauthorized`, err.Error())
+	wrapped := &Error{Op: "x", Kind: ErrUnavailable, Err: fmt.Errorf("paykit: %w", errors.New("y"))}
+	require.Equal(t, "paykit: x: provider unavailable: y", wrapped.Error())
+}

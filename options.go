@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -22,7 +24,7 @@ type Settings struct {
 	Timeout    time.Duration // bound of one HTTP attempt; NewSettings starts from DefaultTimeout
 	Retry      RetryPolicy
 	Limiter    Limiter      // nil: the provider's default (none, except EchelonPay)
-	Logger     *slog.Logger // nil: no logging
+	Logger     *slog.Logger // WithLogger; NewSettings makes nil DefaultLogger()
 	UserAgent  string       // sent after paykit's own product token
 
 	// err is the first error an option found in its own arguments; NewSettings returns it
@@ -103,6 +105,9 @@ func NewSettings(opts ...Option) (Settings, error) {
 		return s, err
 	}
 	s.Retry = retry
+	if s.Logger == nil {
+		s.Logger = DefaultLogger()
+	}
 	return s, nil
 }
 
@@ -139,9 +144,89 @@ func WithRateLimit(rps float64, burst int) Option {
 // several clients or replicas.
 func WithLimiter(l Limiter) Option { return func(s *Settings) { s.Limiter = l } }
 
-// WithLogger logs every HTTP attempt at debug level (method, path, status, attempt, duration),
-// with secrets, tokens and signatures redacted.
+// WithLogger gives one client a logger of its own, in place of the one SetDefaultLogger set,
+// which is what most programs need. The client logs every HTTP attempt at debug level
+// (provider, op, payment_id when the call is about a payment, method, path, status,
+// attempt, duration), with secrets, tokens and signatures redacted.
 func WithLogger(l *slog.Logger) Option { return func(s *Settings) { s.Logger = l } }
+
+// defaultLogger is what SetDefaultLogger set; nil logs nothing.
+var defaultLogger atomic.Pointer[slog.Logger]
+
+// SetDefaultLogger is the one place to give paykit a logger: every provider client, Router,
+// webhook handler and redisstore store or limiter logs to l, also those built before the
+// call (they ask for the current default at each line), unless it was given a logger of its
+// own (WithLogger, WithRouterLogger, WithWebhookLogger, redisstore.WithLogger: overrides for
+// the rare program that wants one part elsewhere). Nil, the default, logs nothing.
+//
+// What is logged, by level: debug, every HTTP attempt of a client and every notification a
+// webhook handler processed; warning, a Router's failover, a notification refused or whose
+// fn failed, a Redis limiter falling back to a local limit; error, a failover after a
+// provider refused the request or the credentials, a panic in fn, a dedupe store that could
+// not record. Every line carries "provider", and "op" and "payment_id" where there is one.
+// Secrets, tokens and signatures are never logged.
+//
+//	paykit.SetDefaultLogger(slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
+func SetDefaultLogger(l *slog.Logger) { defaultLogger.Store(l) }
+
+// DefaultLogger returns a logger that writes to whatever SetDefaultLogger sets, at the time
+// of each line, and discards while it is nil. Components built without a logger of their
+// own use it.
+func DefaultLogger() *slog.Logger { return slog.New(&defaultHandler{}) }
+
+// defaultHandler passes each record to the handler of the logger SetDefaultLogger set at the
+// time of the record, with the attributes and groups given to it by With and WithGroup.
+type defaultHandler struct {
+	ops []func(slog.Handler) slog.Handler // With and WithGroup, in order
+	// built caches ops applied to the handler of one default logger: a line costs no more
+	// than with the logger itself, until the default changes.
+	built atomic.Pointer[builtHandler]
+}
+
+type builtHandler struct {
+	base *slog.Logger
+	h    slog.Handler
+}
+
+func (d *defaultHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	l := defaultLogger.Load()
+	return l != nil && l.Handler().Enabled(ctx, level)
+}
+
+func (d *defaultHandler) Handle(ctx context.Context, r slog.Record) error {
+	l := defaultLogger.Load()
+	if l == nil {
+		return nil
+	}
+	b := d.built.Load()
+	if b == nil || b.base != l {
+		h := l.Handler()
+		for _, op := range d.ops {
+			h = op(h)
+		}
+		b = &builtHandler{base: l, h: h}
+		d.built.Store(b)
+	}
+	return b.h.Handle(ctx, r)
+}
+
+func (d *defaultHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return d
+	}
+	return d.with(func(h slog.Handler) slog.Handler { return h.WithAttrs(attrs) })
+}
+
+func (d *defaultHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return d
+	}
+	return d.with(func(h slog.Handler) slog.Handler { return h.WithGroup(name) })
+}
+
+func (d *defaultHandler) with(op func(slog.Handler) slog.Handler) *defaultHandler {
+	return &defaultHandler{ops: append(slices.Clip(d.ops), op)}
+}
 
 // WithUserAgent adds ua to the User-Agent header, after paykit's own product token.
 func WithUserAgent(ua string) Option { return func(s *Settings) { s.UserAgent = ua } }

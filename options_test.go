@@ -26,8 +26,12 @@ func TestNewSettingsDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("NewSettings(%v) error: %v", opts, err)
 		}
-		if s.HTTPClient != nil || s.Limiter != nil || s.Logger != nil || s.UserAgent != "" {
-			t.Errorf("NewSettings(%v) = %+v, want no client, limiter, logger or user agent", opts, s)
+		if s.HTTPClient != nil || s.Limiter != nil || s.UserAgent != "" {
+			t.Errorf("NewSettings(%v) = %+v, want no client, limiter or user agent", opts, s)
+		}
+		// No logger given: the one SetDefaultLogger sets, whenever it is set.
+		if _, ok := s.Logger.Handler().(*defaultHandler); !ok {
+			t.Errorf("NewSettings(%v).Logger = %v, want DefaultLogger()", opts, s.Logger)
 		}
 		if s.Timeout != DefaultTimeout || DefaultTimeout != 30*time.Second {
 			t.Errorf("Timeout = %v, want %v", s.Timeout, 30*time.Second)

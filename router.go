@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/paykit/paykit/internal/ids"
 )
@@ -22,22 +23,50 @@ import (
 //
 // # Failover
 //
-// A create fails over to the next candidate only when both of these hold:
+// A create fails over to the next candidate only when all of these hold:
 //
 //  1. its error says the provider certainly did not process the call (Error.Unprocessed):
-//     paykit refused it before sending anything (the provider cannot take the request: a
-//     currency it does not take, an id it cannot hold), no attempt was written to a
-//     connection (DNS, dial or TLS failure, a limiter or token failure), or the provider
-//     refused every attempt without processing it (a 4xx other than 408 and 409, which
-//     includes 400, 401, 403 and 429 after the allowed retries); and
-//  2. that provider, asked for the id, says it has no such payment (ErrNotFound, or it
+//     no attempt was written to a connection (DNS, dial or TLS failure, a limiter or token
+//     failure), paykit found before sending that the provider cannot do what the request
+//     asks (ErrUnsupported), or the provider refused every attempt without processing it (a
+//     4xx other than 408 and 409, which includes 400, 401, 403 and 429 after the allowed
+//     retries);
+//  2. it is not paykit's own refusal of the request as invalid (ErrInvalidRequest with no
+//     HTTP status: a malformed id, a missing field, an amount or currency the provider
+//     cannot take). That is a mistake in the request or in the routes, and the next
+//     provider would hide it, so it comes back to the caller, with nothing sent anywhere;
+//  3. that provider, asked for the id, says it has no such payment (ErrNotFound, or it
 //     refuses the id as one it cannot hold).
+//
+// A failover after the provider itself refused the create (400, 404, 422, and 401 or 403:
+// paykit's credentials for it are wrong) keeps the payment going but may hide a mistake that
+// moves all of that provider's traffic elsewhere, so it is logged at error level and counted
+// in Failovers().Refused; every other failover (unreachable, rate limited, unsupported) is
+// logged at warning level and counted in Failovers().Unavailable. Alert on Refused.
 //
 // Anything else never fails over: a 5xx, a timeout or a dropped connection after the request
 // was written, a malformed answer, a 409, an amount mismatch, or the caller's own context
 // ending. The provider may have created the payment, so the error is returned with the
 // payment id (Error.PaymentID): repeating CreatePayment with that id goes to the same
 // provider, which returns the payment as it stands.
+//
+// # Payment ids
+//
+// A PaymentRequest.ID the merchant gives is sent as it is; a provider that cannot hold it
+// refuses it before sending anything, and that comes back (see Failover, 2). An empty ID is
+// generated in the form of the provider tried: 32 lowercase hex digits for Entrecard (at
+// most 32 characters), a dashed lowercase UUID for the others (eCredits wants a GUID). No
+// form fits both, so a failover between providers of different forms generates a new id for
+// the next provider, and the Payment or the error names that id; the first id stays
+// recorded with the provider that created nothing under it. Between providers of one form
+// the id stays. A merchant who stores the id before calling should pick the provider's own
+// NewID (each provider package has one) and route so that every candidate takes its form.
+//
+// # Store failures
+//
+// When the OwnershipStore fails, the Router sends nothing and returns an error of kind
+// ErrStoreUnavailable, which also matches ErrUnavailable, saying which store failed:
+// `paykit: router: get payment "<id>": store unavailable: ownership store: redis: …`.
 //
 // # Ownership
 //
@@ -56,6 +85,21 @@ type Router struct {
 	routes    []Route
 	owners    OwnershipStore
 	log       *slog.Logger
+	failovers map[string]*failoverCounter // one per provider, made by NewRouter
+}
+
+type failoverCounter struct{ refused, unavailable atomic.Int64 }
+
+// FailoverCounts counts the creates a Router moved away from one provider, by why the
+// provider did not take them.
+type FailoverCounts struct {
+	// Refused counts failovers after the provider refused the request (400, 404, 422) or
+	// paykit's credentials (401, 403). Each is logged at error level: a mistake to fix, which
+	// the failover keeps from stopping payments but would otherwise hide.
+	Refused int64
+	// Unavailable counts failovers after the provider could not be reached before anything
+	// was sent, refused for its rate limit (429), or cannot do what the request asks.
+	Unavailable int64
 }
 
 // RouterName is the Router's Name.
@@ -91,14 +135,18 @@ type RouterOption func(*Router)
 // WithOwnershipStore makes the Router remember owners in s, e.g. one shared by replicas.
 func WithOwnershipStore(s OwnershipStore) RouterOption { return func(r *Router) { r.owners = s } }
 
-// WithRouterLogger logs every failover and refusal of the Router at warning level.
+// WithRouterLogger gives the Router a logger of its own, in place of the one
+// SetDefaultLogger set, which is what most programs need. The Router logs a failover after a
+// provider refused the create at error level, every other failover at warning level, each
+// with the provider it left ("from"), the one it goes to ("to"), "op" and "payment_id".
 func WithRouterLogger(l *slog.Logger) RouterOption { return func(r *Router) { r.log = l } }
 
 // NewRouter returns a Router over providers with routes tried in order. Provider names must
 // be unique and every route must name known providers. A nil provider, also a typed nil (a
 // nil *ecster.Client in the interface), is refused with ErrInvalidRequest.
 func NewRouter(providers []Provider, routes []Route, opts ...RouterOption) (*Router, error) {
-	r := &Router{providers: make(map[string]Provider, len(providers)), routes: slices.Clone(routes)}
+	r := &Router{providers: make(map[string]Provider, len(providers)), routes: slices.Clone(routes),
+		failovers: make(map[string]*failoverCounter, len(providers))}
 	for _, o := range opts {
 		if o != nil {
 			o(r)
@@ -108,7 +156,7 @@ func NewRouter(providers []Provider, routes []Route, opts ...RouterOption) (*Rou
 		r.owners = NewMemoryOwnershipStore()
 	}
 	if r.log == nil {
-		r.log = slog.New(slog.DiscardHandler)
+		r.log = DefaultLogger()
 	}
 	r.log = r.log.With("provider", RouterName)
 	for _, p := range providers {
@@ -121,6 +169,7 @@ func NewRouter(providers []Provider, routes []Route, opts ...RouterOption) (*Rou
 		}
 		r.providers[name] = p
 		r.names = append(r.names, name)
+		r.failovers[name] = new(failoverCounter)
 	}
 	if len(r.routes) == 0 {
 		return nil, routerError("new router", "", ErrInvalidRequest, "no routes")
@@ -185,9 +234,9 @@ func (r *Router) Candidates(req PaymentRequest) []string {
 
 // CreatePayment creates the payment at the first candidate provider (see Candidates), or
 // returns the payment as it stands at the provider that owns req.ID already. It fails over
-// only as the Router's doc says. An empty req.ID is generated in the form the first candidate
-// takes (32 hex digits for Entrecard, a dashed UUID for the others). Every error carries the
-// id in Error.PaymentID.
+// only as the Router's doc says. An empty req.ID is generated in the form of the provider
+// tried (see "Payment ids" in the Router's doc). Every error carries the id in
+// Error.PaymentID.
 //
 // The text "{provider}" in req.NotifyURL is replaced by the name of the provider that is
 // sent the create, e.g. "https://shop.example/webhooks/{provider}" as WebhookHandler mounts
@@ -195,11 +244,13 @@ func (r *Router) Candidates(req PaymentRequest) []string {
 func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Payment, error) {
 	const op = "create payment"
 	cands := r.Candidates(req)
-	if req.ID == "" {
-		req.ID = ids.UUID()
-		if len(cands) > 0 && cands[0] == "entrecard" {
-			req.ID = ids.Hex32()
+	generated := req.ID == ""
+	if generated {
+		first := ""
+		if len(cands) > 0 {
+			first = cands[0]
 		}
+		req.ID = newIDFor(first)
 	}
 	if err := req.Validate(); err != nil {
 		return nil, withPaymentID(err, req.ID)
@@ -209,7 +260,7 @@ func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Paymen
 	}
 	own, err := r.owners.Claim(ctx, req.ID, cands[0])
 	if err != nil {
-		return nil, storeFailed(op, req.ID, err)
+		return nil, storeError(op, req.ID, "ownership store", err)
 	}
 	owner := own.Provider
 	if !own.Claimed {
@@ -230,19 +281,66 @@ func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Paymen
 		if err == nil {
 			return pay, nil
 		}
-		if i+1 == len(cands) || !r.createdNothing(ctx, p, req.ID, err) {
+		if i+1 == len(cands) || invalidRequest(err) || !r.createdNothing(ctx, p, req.ID, err) {
 			return nil, withPaymentID(err, req.ID)
 		}
-		next := cands[i+1]
-		if merr := r.owners.Move(ctx, req.ID, name, next, own.Seq); merr != nil {
+		next, oldID := cands[i+1], req.ID
+		if generated && idForm(next) != idForm(name) {
+			// The id was made for name and does not fit next; nobody but this call knows
+			// it, so next gets a new one of its own form.
+			req.ID = newIDFor(next)
+			var cerr error
+			if own, cerr = r.owners.Claim(ctx, req.ID, next); cerr != nil {
+				return nil, storeError(op, req.ID, "ownership store", cerr)
+			}
+		} else if merr := r.owners.Move(ctx, req.ID, name, next, own.Seq); merr != nil {
 			// A repeat of this create was sent to name meanwhile (another replica, a double
 			// submit) and may still create the payment there: failing over now could make a
 			// second one. The repeat's answer says what became of it.
 			return nil, withPaymentID(err, req.ID)
 		}
-		r.log.WarnContext(ctx, "router: failing over", "payment_id", req.ID, "from", name, "to", next, "error", err)
+		r.failedOver(ctx, oldID, req.ID, name, next, err)
 	}
 	panic("unreachable")
+}
+
+// invalidRequest reports whether err is paykit's own refusal of the request as invalid,
+// made before anything was sent: the merchant's mistake, which must come back rather than
+// be hidden by a failover.
+func invalidRequest(err error) bool {
+	var pe *Error
+	return errors.As(err, &pe) && pe.Kind == ErrInvalidRequest && pe.StatusCode == 0 && pe.Unprocessed
+}
+
+// failedOver logs and counts a failover from the provider named from to the one named to
+// after err; id is the payment id given to from, newID the one given to to.
+func (r *Router) failedOver(ctx context.Context, id, newID, from, to string, err error) {
+	var pe *Error
+	refused := errors.As(err, &pe) && pe.StatusCode >= 400 && pe.StatusCode < 500 && pe.StatusCode != 429
+	attrs := []slog.Attr{slog.String("op", "create payment"), slog.String("payment_id", id),
+		slog.String("from", from), slog.String("to", to), slog.String("error", err.Error())}
+	if newID != id {
+		attrs = append(attrs, slog.String("new_payment_id", newID))
+	}
+	if refused {
+		r.failovers[from].refused.Add(1)
+		r.log.LogAttrs(ctx, slog.LevelError, "router: failing over after the provider refused the request or the credentials", attrs...)
+		return
+	}
+	r.failovers[from].unavailable.Add(1)
+	r.log.LogAttrs(ctx, slog.LevelWarn, "router: failing over", attrs...)
+}
+
+// Failovers returns, for every provider of r, how many creates failed over away from it
+// since NewRouter, and why (see "Failover" in the Router's doc). Export them as metrics and
+// alert on Refused: a provider whose credentials are wrong moves all its traffic to the
+// next one.
+func (r *Router) Failovers() map[string]FailoverCounts {
+	out := make(map[string]FailoverCounts, len(r.failovers))
+	for name, c := range r.failovers {
+		out[name] = FailoverCounts{Refused: c.refused.Load(), Unavailable: c.unavailable.Load()}
+	}
+	return out
 }
 
 // createdNothing reports whether the failed create err at p certainly created nothing: the
@@ -269,7 +367,7 @@ func (r *Router) createdNothing(ctx context.Context, p Provider, id string, err 
 func (r *Router) owner(ctx context.Context, op, id string) (Provider, error) {
 	name, ok, err := r.owners.Owner(ctx, id)
 	if err != nil {
-		return nil, storeFailed(op, id, err)
+		return nil, storeError(op, id, "ownership store", err)
 	}
 	if !ok {
 		return nil, routerError(op, id, ErrNotFound, "no provider owns this payment")
@@ -415,8 +513,43 @@ func routerError(op, id string, kind error, msg string) *Error {
 		Unprocessed: kind == ErrInvalidRequest || kind == ErrUnsupported || kind == ErrNotFound}
 }
 
-func storeFailed(op, id string, err error) *Error {
-	return &Error{Provider: RouterName, Op: op, PaymentID: id, Kind: ErrUnavailable, Message: "the ownership store failed", Err: err, Unprocessed: true}
+// storeError is the error of op when the store named store failed with err: nothing was sent
+// to a provider. Its kind is ErrStoreUnavailable (which matches ErrUnavailable too), or the
+// context's error when that ended the call. A store's own paykit error reporting its outage
+// (redisstore's) is flattened into it, so the text names the store once and says "paykit:"
+// once: `paykit: router: get payment "id": store unavailable: ownership store: redis: …`.
+func storeError(op, id, store string, err error) *Error {
+	e := &Error{Provider: RouterName, Op: op, PaymentID: id, Kind: ErrStoreUnavailable, Message: store, Err: err, Unprocessed: true}
+	if pe, ok := err.(*Error); ok && pe.Err != nil && errors.Is(pe, ErrUnavailable) {
+		if pe.Message != "" {
+			e.Message += ": " + pe.Message
+		}
+		e.Err = pe.Err
+	}
+	for _, cerr := range []error{context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, cerr) {
+			e.Kind = cerr // the caller's own context ended the call: not an outage
+		}
+	}
+	return e
+}
+
+// newIDFor returns a new payment id in the form the provider named name takes.
+func newIDFor(name string) string {
+	if idForm(name) == "hex32" {
+		return ids.Hex32()
+	}
+	return ids.UUID()
+}
+
+// idForm names the form of generated id the provider named name takes: Entrecard's ids are
+// at most 32 characters of [A-Za-z0-9_-], too short for a dashed UUID, which eCredits
+// wants; the others take either.
+func idForm(name string) string {
+	if name == "entrecard" {
+		return "hex32"
+	}
+	return "uuid"
 }
 
 // withPaymentID returns err with PaymentID set on a copy of its *Error (error values may be

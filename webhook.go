@@ -44,11 +44,17 @@ func WithDedupStore(s DedupStore) WebhookOption { return func(c *webhookConfig) 
 // WithMaxBodyBytes sets the largest body the handler reads; a larger one is answered 413.
 func WithMaxBodyBytes(n int64) WebhookOption { return func(c *webhookConfig) { c.maxBody = n } }
 
-// WithWebhookLogger logs why a notification was refused or failed (never its signature).
+// WithWebhookLogger gives the handler a logger of its own, in place of the one
+// SetDefaultLogger set, which is what most programs need. The handler logs why a
+// notification was refused or failed (warning; never its signature), and each one processed
+// (debug), with "provider", "op" and "payment_id".
 func WithWebhookLogger(l *slog.Logger) WebhookOption { return func(c *webhookConfig) { c.logger = l } }
 
-// NewWebhookHandler returns the http.Handler to mount at a provider's notify URL. For every
-// request it:
+// NewWebhookHandler returns the http.Handler to mount at a provider's notify URL. A request
+// with a method the provider does not notify with is answered 405 with an Allow header,
+// before anything is read: every provider notifies with POST, and Entrecard also with GET
+// (its result comes in the notify URL's query), so its handler allows GET, HEAD, POST and
+// PUT. For every other request it:
 //
 //  1. reads the body up to the size limit (413 past it);
 //  2. verifies and parses it with p.ParseNotification (401 for a bad or missing signature,
@@ -87,6 +93,7 @@ func NewWebhookHandler(p Provider, fn func(context.Context, *Notification) error
 		Store:   cfg.store,
 		MaxBody: cfg.maxBody,
 		Logger:  cfg.logger,
+		Methods: notifyMethods(p.Name()),
 		Parse: func(r *http.Request) (webhookcore.Parsed[*Notification], error) {
 			n, err := p.ParseNotification(r)
 			if err != nil {
@@ -124,11 +131,11 @@ func NewWebhookHandler(p Provider, fn func(context.Context, *Notification) error
 type WebhookSettings struct {
 	Store   DedupStore   // WithDedupStore, or the in-memory default
 	MaxBody int64        // WithMaxBodyBytes, or DefaultMaxBodyBytes
-	Logger  *slog.Logger // WithWebhookLogger, or one that discards
+	Logger  *slog.Logger // WithWebhookLogger, or DefaultLogger()
 }
 
 // NewWebhookSettings applies opts over the defaults: the in-memory dedupe store,
-// DefaultMaxBodyBytes and no logging.
+// DefaultMaxBodyBytes and DefaultLogger().
 func NewWebhookSettings(opts ...WebhookOption) WebhookSettings {
 	cfg := newWebhookConfig(opts)
 	return WebhookSettings{Store: cfg.store, MaxBody: cfg.maxBody, Logger: cfg.logger}
@@ -148,14 +155,25 @@ func newWebhookConfig(opts []WebhookOption) webhookConfig {
 		cfg.maxBody = DefaultMaxBodyBytes
 	}
 	if cfg.logger == nil {
-		cfg.logger = slog.New(slog.DiscardHandler)
+		cfg.logger = DefaultLogger()
 	}
 	return cfg
 }
 
+// notifyMethods returns the HTTP methods the provider named name sends notifications with:
+// POST, and for Entrecard also GET (its result is appended to the notify URL's query) and
+// the methods its ParseNotification reads besides (HEAD, PUT).
+func notifyMethods(name string) []string {
+	if name == "entrecard" {
+		return []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut}
+	}
+	return []string{http.MethodPost}
+}
+
 // RefusalStatus is the answer a webhook handler gives when a notification is refused with
-// err: 401 for ErrInvalidSignature, 503 for ErrUnavailable (the provider or a store could
-// not be asked; the provider delivers again), 400 for anything else.
+// err: 401 for ErrInvalidSignature, 503 for ErrUnavailable and ErrStoreUnavailable (the
+// provider or a store could not be asked; the provider delivers again), 400 for anything
+// else.
 func RefusalStatus(err error) int {
 	switch {
 	case errors.Is(err, ErrInvalidSignature):

@@ -88,7 +88,7 @@ func (s *dedupStore) redisKey(key string) string {
 
 // Claim takes key, reports it done, or waits while another replica holds it, polling until
 // the holder finishes, its lease ends or ctx ends (then it returns ctx's error). A Redis
-// failure is an error matching paykit.ErrUnavailable.
+// failure is an error matching paykit.ErrStoreUnavailable (and so paykit.ErrUnavailable).
 func (s *dedupStore) Claim(ctx context.Context, key string) (bool, error) {
 	rk, token := s.redisKey(key), rand.Text()
 	leaseMS := millis(s.cfg.lease)
@@ -102,7 +102,7 @@ func (s *dedupStore) Claim(ctx context.Context, key string) (bool, error) {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return false, ctxErr
 			}
-			return false, unavailable("claim", err)
+			return false, unavailable(nameDedupe, "claim", "", err)
 		}
 		switch res[0] {
 		case claimTaken:
@@ -145,7 +145,7 @@ func (s *dedupStore) Finish(ctx context.Context, key string, processed bool) err
 	}
 	mine, err := finishScript.Run(ctx, s.rdb, []string{s.redisKey(key)}, token, flag, millis(s.cfg.retention)).Int64()
 	if err != nil {
-		return unavailable("finish", err)
+		return unavailable(nameDedupe, "finish", "", err)
 	}
 	if mine == 0 {
 		// The lease ended while the holder worked and a redelivery took the key: fn may run

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -307,7 +308,9 @@ func TestDedupRedisDown(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, done)
 	require.ErrorIs(t, err, paykit.ErrUnavailable)
+	require.ErrorIs(t, err, paykit.ErrStoreUnavailable, "the store failed, not a provider")
 	var pe *paykit.Error
 	require.True(t, errors.As(err, &pe))
-	assert.Contains(t, err.Error(), "redisstore")
+	assert.Regexp(t, `^paykit: dedupe store: claim: store unavailable: redis: .*connection refused$`, err.Error())
+	assert.Equal(t, 1, strings.Count(err.Error(), "paykit:"))
 }

@@ -32,8 +32,8 @@
 // run of a few microseconds; a waiter is at most 200 ms late, against the tens of seconds a
 // provider gives a notification.
 //
-// When Redis fails, Claim returns an error matching paykit.ErrUnavailable and the webhook
-// handler answers 503: the provider delivers again, and nothing is acknowledged that was not
+// When Redis fails, Claim returns an error matching paykit.ErrStoreUnavailable (and so
+// paykit.ErrUnavailable) and the webhook handler answers 503: the provider delivers again, and nothing is acknowledged that was not
 // processed. A Finish that fails after fn succeeded is logged and the notification is still
 // acknowledged (fn ran; a redelivery may run it again, the lesser harm).
 //
@@ -42,7 +42,17 @@
 // NewOwnershipStore implements paykit.OwnershipStore for the Router: Claim records a
 // payment's owner with one atomic script unless it has one, Move hands it on only while the
 // previous provider still owns it, and owners never expire (a refund may come months later).
-// A Redis error is paykit.ErrUnavailable, and the Router sends nothing then.
+// A Redis error is paykit.ErrStoreUnavailable, and the Router sends nothing then: its error
+// reads `paykit: router: get payment "<id>": store unavailable: ownership store: redis: …`.
+//
+// # Errors and logs
+//
+// Every store reports a failed Redis call as an error of kind paykit.ErrStoreUnavailable,
+// which also matches paykit.ErrUnavailable (retry logic keyed on it retries a store's outage
+// too), or as the context's error when the caller's context ended the call. It names the
+// store and reads `paykit: dedupe store: claim: store unavailable: redis: <go-redis error>`.
+// The stores and the limiter log to the logger paykit.SetDefaultLogger set, unless
+// WithLogger gives them one of their own.
 //
 // # Limiter
 //
@@ -88,5 +98,6 @@
 // Entrecard's traffic (people buying with credits) is far below what one Cluster slot
 // serves. Nothing expires: the store is the only record of a payment's results, so run
 // Redis with persistence and without eviction of these keys. The Entrecard client reports
-// the store's errors as paykit.ErrUnavailable (a notification then answers 503).
+// the store's errors as paykit.ErrUnavailable or, more precisely, ErrStoreUnavailable (a
+// notification then answers 503).
 package redisstore

@@ -53,7 +53,7 @@ func (s *entrecardStore) SaveOrder(ctx context.Context, o entrecard.Order) (entr
 	if err != nil {
 		return entrecard.Order{}, false, fmt.Errorf("redisstore: encoding an order: %w", err)
 	}
-	created, stored, err := s.saveOnce(ctx, "save order", []string{s.orderKey(o.ID)}, data)
+	created, stored, err := s.saveOnce(ctx, "save order", o.ID, []string{s.orderKey(o.ID)}, data)
 	if err != nil {
 		return entrecard.Order{}, false, err
 	}
@@ -74,7 +74,7 @@ func (s *entrecardStore) SaveResult(ctx context.Context, r entrecard.Result) (en
 	if err != nil {
 		return entrecard.Result{}, false, fmt.Errorf("redisstore: encoding a result: %w", err)
 	}
-	created, stored, err := s.saveOnce(ctx, "save result", []string{s.txnKey(r.TransactionID), s.resultsKey(r.ID)}, data)
+	created, stored, err := s.saveOnce(ctx, "save result", r.ID, []string{s.txnKey(r.TransactionID), s.resultsKey(r.ID)}, data)
 	if err != nil {
 		return entrecard.Result{}, false, err
 	}
@@ -85,10 +85,10 @@ func (s *entrecardStore) SaveResult(ctx context.Context, r entrecard.Result) (en
 	return w.result(), created, nil
 }
 
-func (s *entrecardStore) saveOnce(ctx context.Context, op string, keys []string, data []byte) (created bool, stored []byte, err error) {
+func (s *entrecardStore) saveOnce(ctx context.Context, op, id string, keys []string, data []byte) (created bool, stored []byte, err error) {
 	res, err := saveOnceScript.Run(ctx, s.rdb, keys, data).Slice()
 	if err != nil {
-		return false, nil, unavailable(op, err)
+		return false, nil, unavailable(nameEntrecard, op, id, err)
 	}
 	if len(res) == 2 {
 		flag, ok1 := res[0].(int64)
@@ -97,7 +97,7 @@ func (s *entrecardStore) saveOnce(ctx context.Context, op string, keys []string,
 			return flag == 1, []byte(value), nil
 		}
 	}
-	return false, nil, unavailable(op, fmt.Errorf("the script answered %v", res))
+	return false, nil, unavailable(nameEntrecard, op, id, fmt.Errorf("the script answered %v", res))
 }
 
 // Lookup returns the order and the results stored for payment id, read in one transaction.
@@ -113,7 +113,7 @@ func (s *entrecardStore) Lookup(ctx context.Context, id string) (entrecard.Entry
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return entrecard.Entry{}, false, unavailable("lookup", err)
+		return entrecard.Entry{}, false, unavailable(nameEntrecard, "lookup", id, err)
 	}
 	var e entrecard.Entry
 	if data, err := order.Bytes(); err == nil {
@@ -124,11 +124,11 @@ func (s *entrecardStore) Lookup(ctx context.Context, id string) (entrecard.Entry
 		o := w.order()
 		e.Order = &o
 	} else if !errors.Is(err, redis.Nil) {
-		return entrecard.Entry{}, false, unavailable("lookup", err)
+		return entrecard.Entry{}, false, unavailable(nameEntrecard, "lookup", id, err)
 	}
 	list, err := results.Result()
 	if err != nil {
-		return entrecard.Entry{}, false, unavailable("lookup", err)
+		return entrecard.Entry{}, false, unavailable(nameEntrecard, "lookup", id, err)
 	}
 	for _, data := range list {
 		var w wireResult

@@ -1,6 +1,8 @@
 package redisstore
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -40,9 +42,10 @@ func WithLease(d time.Duration) Option { return func(c *config) { c.lease = d } 
 // redelivery arriving later is processed again. Zero or less keeps the default.
 func WithRetention(d time.Duration) Option { return func(c *config) { c.retention = d } }
 
-// WithLogger logs what the stores cannot tell their callers: the limiter falling back to a
-// local limit and returning (warning), a dedupe lease that ended before Finish (warning).
-// Nil, the default, logs nothing.
+// WithLogger gives the stores and the limiter a logger of their own, in place of the one
+// paykit.SetDefaultLogger set, which is what most programs need. They log what they cannot
+// tell their callers: the limiter falling back to a local limit (warning) and returning
+// (info). Nil, the default, logs to paykit.SetDefaultLogger's logger.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 func newConfig(opts []Option) config {
@@ -60,14 +63,31 @@ func newConfig(opts []Option) config {
 		c.retention = DefaultRetention
 	}
 	if c.logger == nil {
-		c.logger = slog.New(slog.DiscardHandler)
+		c.logger = paykit.DefaultLogger()
 	}
 	return c
 }
 
-// unavailable is the error of a Redis call that failed: the store could not be asked.
-func unavailable(op string, err error) error {
-	return &paykit.Error{Op: "redisstore: " + op, Kind: paykit.ErrUnavailable, Message: "Redis failed", Err: err}
+// Names of the stores in their errors.
+const (
+	nameDedupe    = "dedupe store"
+	nameOwnership = "ownership store"
+	nameEntrecard = "entrecard store"
+)
+
+// unavailable is the error of a Redis call of store's op that failed: the store could not
+// be asked. Its kind is paykit.ErrStoreUnavailable (which matches paykit.ErrUnavailable too),
+// or the context's error when that ended the call, and it reads
+// `paykit: ownership store: claim "<id>": store unavailable: redis: dial tcp …: connection refused`;
+// paykit's Router and the Entrecard client wrap it without a second "paykit:".
+func unavailable(store, op, id string, err error) error {
+	kind := paykit.ErrStoreUnavailable
+	for _, cerr := range []error{context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, cerr) {
+			kind = cerr // the caller's own context ended the call: not an outage
+		}
+	}
+	return &paykit.Error{Op: store + ": " + op, PaymentID: id, Kind: kind, Message: "redis", Err: err}
 }
 
 // millis returns d in whole milliseconds, at least 1, as Redis's PX and PEXPIRE take it.

@@ -56,7 +56,7 @@ func (s *ownershipStore) Claim(ctx context.Context, id, provider string) (paykit
 	}
 	res, err := ownerClaimScript.Run(ctx, s.rdb, []string{s.base + id}, provider).Slice()
 	if err != nil {
-		return paykit.Ownership{}, unavailable("claim ownership", err)
+		return paykit.Ownership{}, unavailable(nameOwnership, "claim", id, err)
 	}
 	if len(res) == 3 {
 		owner, ok1 := res[0].(string)
@@ -66,17 +66,17 @@ func (s *ownershipStore) Claim(ctx context.Context, id, provider string) (paykit
 			return paykit.Ownership{Provider: owner, Claimed: claimed == 1, Seq: seq}, nil
 		}
 	}
-	return paykit.Ownership{}, unavailable("claim ownership", fmt.Errorf("the script answered %v", res))
+	return paykit.Ownership{}, unavailable(nameOwnership, "claim", id, fmt.Errorf("the script answered %v", res))
 }
 
 // Move hands id from one provider to another while from owns it and no claim came after seq.
 func (s *ownershipStore) Move(ctx context.Context, id, from, to string, seq int64) error {
 	moved, err := moveScript.Run(ctx, s.rdb, []string{s.base + id}, from, to, strconv.FormatInt(seq, 10)).Int()
 	if err != nil {
-		return unavailable("move ownership", err)
+		return unavailable(nameOwnership, "move", id, err)
 	}
 	if moved != 1 {
-		return &paykit.Error{Op: "redisstore: move ownership", PaymentID: id, Kind: paykit.ErrConflict,
+		return &paykit.Error{Op: nameOwnership + ": move", PaymentID: id, Kind: paykit.ErrConflict,
 			Message: "the payment is no longer " + from + "'s alone to give up (moved, or claimed again meanwhile)"}
 	}
 	return nil
@@ -89,7 +89,7 @@ func (s *ownershipStore) Owner(ctx context.Context, id string) (string, bool, er
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, unavailable("read ownership", err)
+		return "", false, unavailable(nameOwnership, "read owner", id, err)
 	}
 	return owner, true, nil
 }

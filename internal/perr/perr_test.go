@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -70,4 +71,38 @@ func TestWithPaymentID(t *testing.T) {
 	assert.ErrorIs(t, err, paykit.ErrUnavailable)
 
 	assert.NoError(t, p.WithPaymentID(nil, "op", "id"))
+}
+
+// A valid request in the wrong state is ErrUnprocessable, refused before sending.
+func TestUnprocessable(t *testing.T) {
+	t.Parallel()
+	err := p.Unprocessable("capture", "nothing remains to capture (status %s)", "ANNULLED")
+	assert.ErrorIs(t, err, paykit.ErrUnprocessable)
+	assert.NotErrorIs(t, err, paykit.ErrInvalidRequest)
+	assert.True(t, err.Unprocessed)
+	assert.Equal(t, "paykit: acme: capture: unprocessable: nothing remains to capture (status ANNULLED)", err.Error())
+}
+
+// A store's failure says it is the store, once, and still matches ErrUnavailable.
+func TestStore(t *testing.T) {
+	t.Parallel()
+	cause := errors.New("dial tcp: connection refused")
+	redisErr := &paykit.Error{Op: "entrecard store: lookup", PaymentID: "o-1", Kind: paykit.ErrStoreUnavailable, Message: "redis", Err: cause}
+	err := p.Store("get payment", "result store", redisErr)
+	assert.ErrorIs(t, err, paykit.ErrStoreUnavailable)
+	assert.ErrorIs(t, err, paykit.ErrUnavailable)
+	assert.ErrorIs(t, err, cause)
+	assert.Equal(t, "paykit: acme: get payment: store unavailable: result store: redis: dial tcp: connection refused", err.Error())
+
+	plain := p.Store("get payment", "result store", cause)
+	assert.Equal(t, "paykit: acme: get payment: store unavailable: result store: dial tcp: connection refused", plain.Error())
+
+	ended := p.Store("get payment", "result store", fmt.Errorf("redis: %w", context.DeadlineExceeded))
+	assert.ErrorIs(t, ended, context.DeadlineExceeded)
+	assert.NotErrorIs(t, ended, paykit.ErrUnavailable)
+
+	// Wrap keeps the store's narrower kind under an ErrUnavailable, and says paykit once.
+	wrapped := p.Wrap("get payment", paykit.ErrUnavailable, redisErr, "the store failed")
+	assert.ErrorIs(t, wrapped, paykit.ErrStoreUnavailable)
+	assert.Equal(t, 1, strings.Count(wrapped.Error(), "paykit:"), wrapped.Error())
 }

@@ -95,6 +95,11 @@ func (c *Client) limiterFailed(ctx context.Context, op string, err error) attemp
 	if cerr := ctx.Err(); cerr != nil {
 		return attemptResult{err: c.callerError(op, err, cerr, "waiting for the rate limiter")}
 	}
+	if errors.Is(err, paykit.ErrStoreUnavailable) {
+		// A shared limiter whose store failed (one that does not fall back to a local
+		// limit): the store's outage, not the provider's limit.
+		return attemptResult{err: c.errorf(c.redactor, op, paykit.ErrStoreUnavailable, err, "waiting for the rate limiter")}
+	}
 	// The limiter's own refusal, e.g. a turn that would come after the context's deadline
 	// (golang.org/x/time/rate says so at once): the client's share of the provider's limit
 	// is spent, like the exception for a Retry-After past the deadline.
@@ -296,14 +301,18 @@ func (c *Client) logAttempt(ctx context.Context, req Request, red *Redactor, att
 	if c.log == nil || !c.log.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
-	attrs := []slog.Attr{
-		slog.String("op", req.Op),
+	attrs := make([]slog.Attr, 0, 9)
+	attrs = append(attrs, slog.String("op", req.Op))
+	if req.PaymentID != "" {
+		attrs = append(attrs, slog.String("payment_id", red.String(req.PaymentID)))
+	}
+	attrs = append(attrs,
 		slog.String("method", req.Method),
 		slog.String("path", red.String(req.Path)),
 		slog.Int("status", status),
 		slog.Int("attempt", attempt),
 		slog.Duration("duration", d),
-	}
+	)
 	if err != nil {
 		attrs = append(attrs, slog.String("error", red.String(err.Error())))
 	}

@@ -221,12 +221,16 @@ func IsLoopback(host string) bool {
 
 // Request is one API call.
 type Request struct {
-	Op     string // what the call does, for errors and logs: "create request"
-	Method string
-	Path   string // escaped path below the base URL, e.g. "/api/v1/requests/" + url.PathEscape(id)
-	Query  url.Values
-	Body   any // marshalled to JSON once; []byte is sent as it is
-	Result any // where a 2xx JSON answer is decoded; nil: not decoded
+	Op string // what the call does, for errors and logs: "create request"
+	// PaymentID is the merchant's payment id the call is about, if any: the attempt's log
+	// line carries it as "payment_id". Errors are not changed by it (the provider sets
+	// Error.PaymentID where it means to).
+	PaymentID string
+	Method    string
+	Path      string // escaped path below the base URL, e.g. "/api/v1/requests/" + url.PathEscape(id)
+	Query     url.Values
+	Body      any // marshalled to JSON once; []byte is sent as it is
+	Result    any // where a 2xx JSON answer is decoded; nil: not decoded
 	// Repeatable says that sending the request again after it may have reached the provider
 	// cannot cause a second effect: GETs, and creates keyed by the merchant's id whose repeat
 	// answers 409. Anything else is retried only when it surely did not reach the provider.

@@ -16,7 +16,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // Store is paykit.DedupStore, restated here so that this package need not import paykit.
@@ -38,12 +40,17 @@ type Parsed[N any] struct {
 	Key string
 }
 
-// Spec describes one kind of notification endpoint. Every field is required but Logger.
+// Spec describes one kind of notification endpoint. Every field is required but Logger,
+// Methods and StateID.
 type Spec[N, T any] struct {
 	Name    string // provider name: prefixes dedupe keys and log lines
 	Store   Store
 	MaxBody int64
 	Logger  *slog.Logger
+	// Methods lists the HTTP methods the provider notifies with; nil means POST only. Any
+	// other method is answered 405 with an Allow header naming them, before anything is
+	// read.
+	Methods []string
 	// Parse verifies and parses r. It may read r.Body, which holds the body read up to
 	// MaxBody; BodyLimit(r.Context()) tells it that limit.
 	Parse func(r *http.Request) (Parsed[N], error)
@@ -102,6 +109,7 @@ func ReadBody(r *http.Request, def int64) ([]byte, error) {
 
 // Handler returns the http.Handler for spec. For every request it:
 //
+//  0. answers a method the provider does not notify with 405 and an Allow header;
 //  1. reads the body up to MaxBody (413 past it);
 //  2. has Parse verify and parse it (Refusal's answer when it refuses; nothing changes);
 //  3. with a signed Key: claims it (a redelivery, also one arriving at the same moment, is
@@ -118,16 +126,28 @@ func Handler[N, T any](spec Spec[N, T]) http.Handler {
 	if spec.Logger == nil {
 		spec.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &handler[N, T]{spec: spec, log: spec.Logger.With("provider", spec.Name)}
+	if len(spec.Methods) == 0 {
+		spec.Methods = []string{http.MethodPost}
+	}
+	return &handler[N, T]{spec: spec, log: spec.Logger.With("provider", spec.Name, "op", "webhook"),
+		allow: strings.Join(spec.Methods, ", ")}
 }
 
 type handler[N, T any] struct {
-	spec Spec[N, T]
-	log  *slog.Logger
+	spec  Spec[N, T]
+	log   *slog.Logger
+	allow string // the Allow header of a 405
 }
 
 func (h *handler[N, T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if !slices.Contains(h.spec.Methods, r.Method) {
+		// A GET from a browser or a health check is no notification: say what is allowed
+		// instead of reading it and calling it malformed.
+		w.Header().Set("Allow", h.allow)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.spec.MaxBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -192,17 +212,21 @@ func (h *handler[N, T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	done, err := h.spec.Store.Claim(ctx, key)
 	if err != nil {
-		h.log.WarnContext(ctx, "webhook: dedupe store", "error", err)
+		h.log.WarnContext(ctx, "webhook: the dedupe store failed; asking for a redelivery", "payment_id", p.ID, "error", err)
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
 	if done {
+		h.log.DebugContext(ctx, "webhook: already processed", "payment_id", p.ID)
 		fmt.Fprintln(w, "already processed")
 		return
 	}
 	status := h.process(ctx, p, state, fetched)
 	if err := h.spec.Store.Finish(context.WithoutCancel(ctx), key, status == http.StatusOK); err != nil {
-		h.log.ErrorContext(ctx, "webhook: dedupe store could not record", "error", err)
+		h.log.ErrorContext(ctx, "webhook: the dedupe store could not record", "payment_id", p.ID, "processed", status == http.StatusOK, "error", err)
+	}
+	if status == http.StatusOK {
+		h.log.DebugContext(ctx, "webhook: processed", "payment_id", p.ID)
 	}
 	answer(w, status)
 }
@@ -229,12 +253,12 @@ func (h *handler[N, T]) process(ctx context.Context, p Parsed[N], state T, fetch
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			h.log.ErrorContext(ctx, "webhook: panic in the handler function", "id", p.ID, "panic", fmt.Sprint(v))
+			h.log.ErrorContext(ctx, "webhook: panic in the handler function", "payment_id", p.ID, "panic", fmt.Sprint(v))
 			status = http.StatusInternalServerError
 		}
 	}()
 	if err := h.spec.Run(ctx, p.Value, state); err != nil {
-		h.log.WarnContext(ctx, "webhook: handler failed", "id", p.ID, "error", err)
+		h.log.WarnContext(ctx, "webhook: handler failed", "payment_id", p.ID, "error", err)
 		return http.StatusInternalServerError
 	}
 	return http.StatusOK
@@ -245,13 +269,13 @@ func (h *handler[N, T]) process(ctx context.Context, p Parsed[N], state T, fetch
 func (h *handler[N, T]) fetch(ctx context.Context, id string) (state T, status int) {
 	defer func() {
 		if v := recover(); v != nil {
-			h.log.ErrorContext(ctx, "webhook: panic while fetching", "id", id, "panic", fmt.Sprint(v))
+			h.log.ErrorContext(ctx, "webhook: panic while fetching", "payment_id", id, "panic", fmt.Sprint(v))
 			status = http.StatusInternalServerError
 		}
 	}()
 	state, err := h.spec.Fetch(ctx, id)
 	if err != nil {
-		h.log.WarnContext(ctx, "webhook: fetching failed", "id", id, "error", err)
+		h.log.WarnContext(ctx, "webhook: fetching failed", "payment_id", id, "error", err)
 		return state, http.StatusServiceUnavailable
 	}
 	return state, http.StatusOK
