@@ -250,7 +250,7 @@ func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Paymen
 		if len(cands) > 0 {
 			first = cands[0]
 		}
-		req.ID = newIDFor(first)
+		req.ID = r.newIDFor(first)
 	}
 	if err := req.Validate(); err != nil {
 		return nil, withPaymentID(err, req.ID)
@@ -273,22 +273,26 @@ func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Paymen
 			return nil, routerError(op, req.ID, ErrConflict, fmt.Sprintf("the payment is owned by %q, which this router does not know", owner))
 		}
 		pay, err := p.CreatePayment(ctx, forProvider(req, owner))
+		if err == nil {
+			r.alsoOwn(ctx, pay, req.ID, owner)
+		}
 		return pay, withPaymentID(err, req.ID)
 	}
 	for i, name := range cands {
 		p := r.providers[name]
 		pay, err := p.CreatePayment(ctx, forProvider(req, name))
 		if err == nil {
+			r.alsoOwn(ctx, pay, req.ID, name)
 			return pay, nil
 		}
 		if i+1 == len(cands) || invalidRequest(err) || !r.createdNothing(ctx, p, req.ID, err) {
 			return nil, withPaymentID(err, req.ID)
 		}
 		next, oldID := cands[i+1], req.ID
-		if generated && idForm(next) != idForm(name) {
+		if generated && !r.takes(next, req.ID) {
 			// The id was made for name and does not fit next; nobody but this call knows
 			// it, so next gets a new one of its own form.
-			req.ID = newIDFor(next)
+			req.ID = r.newIDFor(next)
 			var cerr error
 			if own, cerr = r.owners.Claim(ctx, req.ID, next); cerr != nil {
 				return nil, storeError(op, req.ID, "ownership store", cerr)
@@ -302,6 +306,21 @@ func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Paymen
 		r.failedOver(ctx, oldID, req.ID, name, next, err)
 	}
 	panic("unreachable")
+}
+
+// alsoOwn records the owner under the payment's canonical id too when the provider answered
+// the id in another spelling than it was sent (eCredits answers ids in lower case), so that
+// GetPayment, Capture, Refund and Cancel with the id the Payment carries find the owner. A
+// store failure here is logged, not returned: the payment exists and the id it was created
+// with still finds it.
+func (r *Router) alsoOwn(ctx context.Context, pay *Payment, sent, owner string) {
+	if pay == nil || pay.ID == "" || pay.ID == sent {
+		return
+	}
+	if _, err := r.owners.Claim(ctx, pay.ID, owner); err != nil {
+		r.log.LogAttrs(ctx, slog.LevelError, "router: could not record the owner under the payment's canonical id",
+			slog.String("payment_id", sent), slog.String("canonical_id", pay.ID), slog.String("error", err.Error()))
+	}
 }
 
 // invalidRequest reports whether err is paykit's own refusal of the request as invalid,
@@ -534,22 +553,23 @@ func storeError(op, id, store string, err error) *Error {
 	return e
 }
 
-// newIDFor returns a new payment id in the form the provider named name takes.
-func newIDFor(name string) string {
-	if idForm(name) == "hex32" {
-		return ids.Hex32()
+// newIDFor returns a new payment id the provider named name takes: its NewID when it is an
+// IDMaker, else a dashed lowercase UUID.
+func (r *Router) newIDFor(name string) string {
+	if m, ok := r.providers[name].(IDMaker); ok {
+		if id := m.NewID(); id != "" {
+			return id
+		}
 	}
 	return ids.UUID()
 }
 
-// idForm names the form of generated id the provider named name takes: Entrecard's ids are
-// at most 32 characters of [A-Za-z0-9_-], too short for a dashed UUID, which eCredits
-// wants; the others take either.
-func idForm(name string) string {
-	if name == "entrecard" {
-		return "hex32"
+// takes reports whether the provider named name takes id (IDChecker; without it, yes).
+func (r *Router) takes(name, id string) bool {
+	if c, ok := r.providers[name].(IDChecker); ok {
+		return c.CheckID(id) == nil
 	}
-	return "uuid"
+	return true
 }
 
 // withPaymentID returns err with PaymentID set on a copy of its *Error (error values may be

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/paykit/paykit/internal/ids"
 )
 
 var (
@@ -27,6 +29,22 @@ type idStub struct {
 
 func newIDStub(name string, form *regexp.Regexp) *idStub {
 	return &idStub{routeStub: newRouteStub(name, Capabilities{}), form: form}
+}
+
+// NewID makes an id in the stub's form, as the real providers' NewID do (paykit.IDMaker).
+func (s *idStub) NewID() string {
+	if s.form.MatchString(ids.UUID()) {
+		return ids.UUID()
+	}
+	return ids.Hex32()
+}
+
+// CheckID refuses an id not in the stub's form (paykit.IDChecker).
+func (s *idStub) CheckID(id string) error {
+	if !s.form.MatchString(id) {
+		return s.refuse("check id", id)
+	}
+	return nil
 }
 
 func (s *idStub) refuse(op, id string) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -357,7 +358,9 @@ func TestRouterRefusesBeforeChoosing(t *testing.T) {
 
 func TestRouterGeneratesIDsEachProviderTakes(t *testing.T) {
 	t.Parallel()
-	ent, other := newRouteStub("entrecard", Capabilities{}), newRouteStub("ecredits", Capabilities{})
+	// Each stub makes ids in its provider's form through paykit.IDMaker, as the real clients do.
+	ent := newIDStub("entrecard", regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`))
+	other := newIDStub("ecredits", uuidForm)
 	r := newTestRouter(t, []Provider{ent, other}, []Route{
 		{Match: Match{Currencies: []string{"EC"}}, Providers: []string{"entrecard"}},
 		{Providers: []string{"ecredits"}},
@@ -574,4 +577,37 @@ func TestCheckAmount(t *testing.T) {
 		assert.True(t, pe.Unprocessed)
 	}
 	assert.Contains(t, CheckAmount(Money{0, "SEK"}).Error(), "Money{}")
+}
+
+// lowerStub answers ids in lower case, as eCredits does (its ids compare ignoring case).
+type lowerStub struct{ *routeStub }
+
+func (s lowerStub) CreatePayment(ctx context.Context, req PaymentRequest) (*Payment, error) {
+	req.ID = strings.ToLower(req.ID)
+	return s.routeStub.CreatePayment(ctx, req)
+}
+
+func (s lowerStub) GetPayment(ctx context.Context, id string) (*Payment, error) {
+	return s.routeStub.GetPayment(ctx, strings.ToLower(id))
+}
+
+// A payment created with a mixed-case id is found through the Router by the canonical id the
+// provider answered, as well as by the id it was created with.
+func TestRouterFindsThePaymentByItsCanonicalID(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	p := lowerStub{newRouteStub("ecredits", Capabilities{})}
+	r := newTestRouter(t, []Provider{p}, []Route{{Providers: []string{"ecredits"}}})
+	const mixed = "70DF7B42-2926-4FA7-8FED-C5805F823167"
+	pay, err := r.CreatePayment(ctx, PaymentRequest{ID: mixed, Amount: Money{Amount: 100, Currency: "EUR"}})
+	require.NoError(t, err)
+	require.Equal(t, strings.ToLower(mixed), pay.ID)
+	for _, id := range []string{pay.ID, mixed} {
+		got, err := r.GetPayment(ctx, id)
+		require.NoError(t, err, id)
+		assert.Equal(t, pay.ID, got.ID)
+	}
+	again, err := r.CreatePayment(ctx, PaymentRequest{ID: mixed, Amount: Money{Amount: 100, Currency: "EUR"}})
+	require.NoError(t, err)
+	assert.Equal(t, pay.ID, again.ID)
 }

@@ -93,7 +93,7 @@ func NewWebhookHandler(p Provider, fn func(context.Context, *Notification) error
 		Store:   cfg.store,
 		MaxBody: cfg.maxBody,
 		Logger:  cfg.logger,
-		Methods: notifyMethods(p.Name()),
+		Methods: notifyMethods(p),
 		Parse: func(r *http.Request) (webhookcore.Parsed[*Notification], error) {
 			n, err := p.ParseNotification(r)
 			if err != nil {
@@ -160,12 +160,13 @@ func newWebhookConfig(opts []WebhookOption) webhookConfig {
 	return cfg
 }
 
-// notifyMethods returns the HTTP methods the provider named name sends notifications with:
-// POST, and for Entrecard also GET (its result is appended to the notify URL's query) and
-// the methods its ParseNotification reads besides (HEAD, PUT).
-func notifyMethods(name string) []string {
-	if name == "entrecard" {
-		return []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut}
+// notifyMethods returns the HTTP methods p notifies with: its NotificationMethods when it
+// has them, else POST.
+func notifyMethods(p Provider) []string {
+	if m, ok := p.(NotificationMethoder); ok {
+		if methods := m.NotificationMethods(); len(methods) > 0 {
+			return methods
+		}
 	}
 	return []string{http.MethodPost}
 }

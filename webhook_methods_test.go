@@ -33,12 +33,19 @@ func TestWebhookHandlerRefusesOtherMethods(t *testing.T) {
 	}
 }
 
+// getNotifier is a provider that notifies with GET too, as Entrecard does
+// (paykit.NotificationMethoder).
+type getNotifier struct{ *stubProvider }
+
+func (getNotifier) NotificationMethods() []string {
+	return []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut}
+}
+
 // Entrecard's results come as a GET of the notify URL: its handler allows GET (and the
 // other methods its ParseNotification reads) and refuses the rest with the list.
 func TestWebhookHandlerAllowsEntrecardsGET(t *testing.T) {
 	t.Parallel()
-	p := newStub()
-	p.name = "entrecard"
+	p := &getNotifier{newStub()}
 	var c fnCounter
 	h := NewWebhookHandler(p, c.fn)
 	req := httptest.NewRequest(http.MethodGet, "/notify", strings.NewReader(note("pay-1", "PAID", "k1")))

@@ -187,3 +187,13 @@ func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error
 	}
 	return &paykit.Notification{Provider: ProviderName, PaymentID: cb.ID, Event: cb.Event}, nil
 }
+
+// NewID returns a new payment id EchelonPay takes (NewID; paykit.IDMaker).
+func (c *Client) NewID() string { return NewID() }
+
+// CheckID returns an error matching paykit.ErrInvalidRequest when EchelonPay cannot hold id
+// (paykit.IDChecker).
+func (c *Client) CheckID(id string) error { return checkID("check id", id) }
+
+var _ paykit.IDMaker = (*Client)(nil)
+var _ paykit.IDChecker = (*Client)(nil)

@@ -188,3 +188,14 @@ func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error
 		Event:     ev.Status.String(),
 	}, nil
 }
+
+// NewID returns a new payment id eCredits takes (NewID): the Router generates ids through it
+// (paykit.IDMaker).
+func (c *Client) NewID() string { return NewID() }
+
+// CheckID returns an error matching paykit.ErrInvalidRequest when id is no GUID, so the Router
+// never hands eCredits an id it cannot hold (paykit.IDChecker).
+func (c *Client) CheckID(id string) error { return checkID("check id", id) }
+
+var _ paykit.IDMaker = (*Client)(nil)
+var _ paykit.IDChecker = (*Client)(nil)

@@ -386,3 +386,8 @@ func (c *Client) send(ctx context.Context, op string, o *Order, typ TransactionT
 	}
 	return o.apply(res), nil
 }
+
+// NewID returns a new payment id Ecster takes as an orderReference (NewID; paykit.IDMaker).
+func (c *Client) NewID() string { return NewID() }
+
+var _ paykit.IDMaker = (*Client)(nil)

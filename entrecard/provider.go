@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/paykit/paykit"
+	"github.com/paykit/paykit/internal/ids"
 )
 
 // Currency is the paykit currency of Entrecard credits, "EC", which has no minor unit.
@@ -191,3 +192,31 @@ func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error
 func storeError(op string, err error) error {
 	return perr.Wrap(op, paykit.ErrUnavailable, err, "the store failed")
 }
+
+// NewID returns a new payment id Entrecard takes (NewID): the Router generates ids through
+// it (paykit.IDMaker).
+func (c *Client) NewID() string { return NewID() }
+
+// CheckID returns an error matching paykit.ErrInvalidRequest when Entrecard cannot hold id as
+// an item id (paykit's id rule, then [A-Za-z0-9_-]{1,32}): the Router gives a generated id to
+// Entrecard only if it takes it (paykit.IDChecker).
+func (c *Client) CheckID(id string) error {
+	if err := ids.Check(id); err != nil {
+		return perr.Errorf("check id", paykit.ErrInvalidRequest, "%v", err)
+	}
+	if !validItemID(id) {
+		return perr.Errorf("check id", paykit.ErrInvalidRequest, "Entrecard item ids are 1 to 32 of [A-Za-z0-9_-]")
+	}
+	return nil
+}
+
+// NotificationMethods returns GET, HEAD, POST and PUT: Entrecard appends its result to the
+// notify URL's query and may request it with any of them, so NewWebhookHandler allows them
+// (paykit.NotificationMethoder).
+func (c *Client) NotificationMethods() []string {
+	return []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut}
+}
+
+var _ paykit.IDMaker = (*Client)(nil)
+var _ paykit.IDChecker = (*Client)(nil)
+var _ paykit.NotificationMethoder = (*Client)(nil)
