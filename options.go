@@ -141,8 +141,19 @@ func WithRateLimit(rps float64, burst int) Option {
 }
 
 // WithLimiter makes the client wait on l before every request, e.g. a limiter shared by
-// several clients or replicas.
+// several clients or replicas. WithLimiter(NoLimit) switches limiting off.
 func WithLimiter(l Limiter) Option { return func(s *Settings) { s.Limiter = l } }
+
+// NoLimit is a Limiter that never waits. WithLimiter(NoLimit) switches a client's own rate
+// limit off (EchelonPay's 10 requests per second), for tests against httpmock or a fake told
+// not to limit (echelontest.NoRateLimit). Never against the real EchelonPay: its 11th request
+// in a second is answered 429.
+var NoLimit Limiter = noLimit{}
+
+type noLimit struct{}
+
+// Wait returns at once, with ctx's error if ctx has ended.
+func (noLimit) Wait(ctx context.Context) error { return ctx.Err() }
 
 // WithLogger gives one client a logger of its own, in place of the one SetDefaultLogger set,
 // which is what most programs need. The client logs every HTTP attempt at debug level

@@ -252,7 +252,21 @@ const (
 	ActionRedirect    ActionType = "redirect"     // send the customer to URL
 	ActionQRCode      ActionType = "qr_code"      // show QRCode; URL opens the wallet on the same device
 	ActionClientToken ActionType = "client_token" // hand Token to the provider's front-end script
+	// ActionBankTransfer: the customer pays by a transfer with the details in Transfer (a
+	// virtual account, a payment code to quote).
+	ActionBankTransfer ActionType = "bank_transfer"
 )
+
+// BankTransfer is what a customer needs to pay by transfer: where to, how much, what to
+// quote, and until when.
+type BankTransfer struct {
+	BankName      string    `json:"bank_name,omitempty"`
+	BranchName    string    `json:"branch_name,omitempty"`
+	AccountNumber string    `json:"account_number,omitempty"` // the (virtual) account to pay into
+	Reference     string    `json:"reference,omitempty"`      // the payment code or reference to quote
+	Amount        Money     `json:"amount"`                   // exactly what to transfer
+	ExpiresAt     time.Time `json:"expires_at,omitzero"`      // the details are valid until then
+}
 
 // Action is what the customer must do next to pay. It is meant for the front-end: in JSON it
 // is {"type": "redirect", "url": "…"}, {"type": "qr_code", "qr_code": "…", "url": "…"} or
@@ -262,6 +276,8 @@ type Action struct {
 	URL    string     `json:"url,omitempty"`     // redirect target or universal link
 	QRCode string     `json:"qr_code,omitempty"` // the text a QR code encodes
 	Token  string     `json:"token,omitempty"`   // a cart key or a restricted token for the provider's front-end
+	// Transfer holds the transfer details of an ActionBankTransfer.
+	Transfer *BankTransfer `json:"transfer,omitempty"`
 }
 
 // Payment is a payment as paykit sees it, the same shape for every provider.

@@ -120,13 +120,12 @@ func New(cfg Config) (*Client, error) {
 	settings.Retry = retry
 	var hc *http.Client
 	if settings.HTTPClient != nil {
-		// A copy: resty writes a transport of its own into a client whose Transport is nil,
-		// and the caller's client (possibly http.DefaultClient) is not ours to change.
-		cp := *settings.HTTPClient
-		if cp.Transport == nil {
-			cp.Transport = http.DefaultTransport
-		}
-		hc = &cp
+		// The caller's client as it is at each request, not a copy made now: a test that
+		// calls httpmock.ActivateNonDefault(hc) after New, or a merchant who swaps hc's
+		// Transport later, is obeyed. resty gets a client of its own that only forwards,
+		// because resty writes a transport into a client whose Transport is nil, and the
+		// caller's client (possibly http.DefaultClient) is not ours to change.
+		hc = &http.Client{Transport: viaClient{settings.HTTPClient}}
 	} else {
 		hc = &http.Client{Transport: DefaultHTTPTransport()}
 	}
@@ -370,3 +369,9 @@ func joinCause(err, cause error) error {
 	}
 	return fmt.Errorf("%w (%w)", err, cause)
 }
+
+// viaClient is a RoundTripper that sends every request through the merchant's *http.Client
+// (its Transport, Timeout, Jar and CheckRedirect as they are at that moment).
+type viaClient struct{ c *http.Client }
+
+func (v viaClient) RoundTrip(r *http.Request) (*http.Response, error) { return v.c.Do(r) }
