@@ -102,7 +102,7 @@ func TestGetsAreRetried(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	before := srv.Calls(http.MethodGet, ecstertest.RouteOrders)
 	srv.FailNext(2, http.StatusServiceUnavailable, ecstertest.OnRoute(http.MethodGet, ecstertest.RouteOrders))
 	p, err := c.GetPayment(ctx, id)

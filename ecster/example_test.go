@@ -95,7 +95,7 @@ func ExampleClient_Capture_errors() {
 		Amount: paykit.Money{Amount: 5000, Currency: "SEK"},
 		Items:  []paykit.Item{{Name: "Book", Quantity: 1, UnitAmount: paykit.Money{Amount: 5000, Currency: "SEK"}, VATRate: 600}},
 	})
-	_ = fake.CompleteCheckout(pay.ID, ecster.StatusPendingDecision)
+	_ = fake.CompleteCheckout(pay.ID, ecster.OrderPendingDecision)
 
 	_, err := client.Capture(ctx, pay.ID, paykit.Money{Amount: 6000, Currency: "SEK"})
 	fmt.Println(errors.Is(err, paykit.ErrInvalidRequest))

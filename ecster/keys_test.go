@@ -51,7 +51,7 @@ func TestKeyedRefundRepeatedAfterALostAnswerCreditsOnce(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 10000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 10000, ecster.OrderReady)
 	_, err := c.Capture(ctx, id, paykit.Money{})
 	require.NoError(t, err)
 	key := paykit.IdempotencyKey("refund-" + id + "-1")
@@ -83,7 +83,7 @@ func TestKeyedRefundRepeatedAfterALostAnswerCreditsOnce(t *testing.T) {
 		t.Parallel()
 		srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 		ctx := ctxT(t)
-		id := ordered(t, ctx, srv, c, 10000, ecster.StatusReady)
+		id := ordered(t, ctx, srv, c, 10000, ecster.OrderReady)
 		_, err := c.Capture(ctx, id, paykit.Money{})
 		require.NoError(t, err)
 		loseTheAnswer(srv)
@@ -102,7 +102,7 @@ func TestKeyedCaptureAcrossARestart(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 
 	loseTheAnswer(srv)
 	_, err := c.Capture(ctx, id, sek(400), paykit.IdempotencyKey("cap-1"))
@@ -137,7 +137,7 @@ func TestKeyedCaptureAcrossARestart(t *testing.T) {
 	assert.Len(t, ofType(srv.Transactions(id), ecster.TransactionDebit), 2)
 
 	// A keyed cancel of a fresh payment: once.
-	id2 := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id2 := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	loseTheAnswer(srv)
 	_, err = c.Cancel(ctx, id2, paykit.IdempotencyKey("cancel"))
 	require.Error(t, err)
@@ -153,7 +153,7 @@ func TestSameKeyOtherAmountIsAConflict(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	_, err := c.Capture(ctx, id, sek(400), paykit.IdempotencyKey("k1"))
 	require.NoError(t, err)
 	_, err = c.Capture(ctx, id, sek(300))
@@ -198,7 +198,7 @@ func TestKeyedSplitRefundCompletedByARepeat(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 2000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 2000, ecster.OrderReady)
 	for _, a := range []int64{300, 700, 500} {
 		_, err := c.Capture(ctx, id, sek(a))
 		require.NoError(t, err)
@@ -245,7 +245,7 @@ func TestKeyedSplitRefundRefusedHalfWayThenRepeated(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	for _, a := range []int64{300, 700} {
 		_, err := c.Capture(ctx, id, sek(a))
 		require.NoError(t, err)
@@ -273,7 +273,7 @@ func TestBadKeyIsRefused(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	calls := len(srv.CallLog())
 	for _, key := range []string{"a\nb", strings.Repeat("k", paykit.MaxIdempotencyKey+1), string([]byte{0xff})} {
 		_, err := c.Capture(ctx, id, sek(1), paykit.IdempotencyKey(key))
@@ -290,7 +290,7 @@ func TestZeroAmountWithACurrencyIsRefused(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	_, err := c.Capture(ctx, id, sek(600))
 	require.NoError(t, err)
 	calls := len(srv.CallLog())
@@ -322,7 +322,7 @@ func TestReplicasCapturingAtOnceEachGetTheirOwnDebit(t *testing.T) {
 	t.Parallel()
 	srv, setupClient := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, setupClient, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, setupClient, 1000, ecster.OrderReady)
 
 	// Hold each replica's first send until both have read the order and are about to send.
 	var arrived sync.WaitGroup
@@ -376,7 +376,7 @@ func TestKeyedRepeatAfterADuplicateLanded(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	o, _ := srv.Order(id)
 	ref := ecster.TransactionReference(id, ecster.TransactionDebit, "dup")
 	for range 2 {

@@ -145,7 +145,7 @@ func TestForgedOENsWithNewTimesRunFnOnce(t *testing.T) {
 	for _, secret := range []string{"", "notify-secret-observed"} {
 		s := newOENServer(t, ecstertest.Config{}, ecster.Config{NotifySecret: secret})
 		ctx := ctxT(t)
-		id := ordered(t, ctx, s.srv, s.c, 1000, ecster.StatusReady)
+		id := ordered(t, ctx, s.srv, s.c, 1000, ecster.OrderReady)
 		target := "/oen"
 		if secret != "" {
 			signed, err := notifyurl.New(secret).Sign("https://shop.example/oen", id)

@@ -20,8 +20,8 @@ func TestFindAndGetOrders(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
-	ordered(t, ctx, srv, c, 500, ecster.StatusPendingDecision)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
+	ordered(t, ctx, srv, c, 500, ecster.OrderPendingDecision)
 
 	orders, err := c.FindOrders(ctx, ecster.OrderQuery{OrderReference: id})
 	require.NoError(t, err)
@@ -41,13 +41,13 @@ func TestFindAndGetOrders(t *testing.T) {
 	got, err := c.GetOrder(ctx, o.ID)
 	require.NoError(t, err)
 	assert.Equal(t, o.ID, got.ID)
-	assert.Equal(t, ecster.StatusReady, got.Status)
+	assert.Equal(t, ecster.OrderReady, got.Status)
 
 	all, err := c.FindOrders(ctx, ecster.OrderQuery{})
 	require.NoError(t, err)
 	assert.Len(t, all, 2)
 	for q, want := range map[*ecster.OrderQuery]int{
-		{Status: ecster.StatusPendingDecision}:                            1,
+		{Status: ecster.OrderPendingDecision}:                             1,
 		{PaymentMethod: ecster.MethodInvoice}:                             2,
 		{PaymentMethod: ecster.MethodSwish}:                               0,
 		{NationalID: "se530516-9756"}:                                     2,
@@ -86,7 +86,7 @@ func TestFindOrdersQuery(t *testing.T) {
 	})
 	from := time.Date(2023, 4, 1, 10, 0, 0, 0, time.FixedZone("", 7200))
 	_, err := c.FindOrders(context.Background(), ecster.OrderQuery{OrderReference: "r1", MerchantID: "m1", NationalID: "se530516-9756",
-		PaymentMethod: "PARTPAYMENT", Status: ecster.StatusReady, From: from, To: from.Add(time.Hour)})
+		PaymentMethod: "PARTPAYMENT", Status: ecster.OrderReady, From: from, To: from.Add(time.Hour)})
 	require.NoError(t, err)
 	assert.Equal(t, url.Values{
 		"orderReference": {"r1"}, "merchantId": {"m1"}, "nationalId": {"SE530516-9756"}, "paymentMethod": {"PARTPAYMENT"},

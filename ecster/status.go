@@ -11,22 +11,23 @@ import (
 // through unchanged; the misspelling ANNULED is read as ANNULLED.
 type OrderStatus string
 
-// The order statuses of the provider's document.
+// The order statuses of the provider's document, each named Order and its value (never
+// Status…, which is paykit's own vocabulary: OrderStatus.PaykitStatus maps one to the other).
 const (
-	StatusReady              OrderStatus = "READY"               // ready to be delivered (debited)
-	StatusPendingPayment     OrderStatus = "PENDING_PAYMENT"     // payment is being processed
-	StatusPendingDecision    OrderStatus = "PENDING_DECISION"    // awaiting Ecster's decision
-	StatusPendingSignature   OrderStatus = "PENDING_SIGNATURE"   // approved, awaiting the consumer's signed contract
-	StatusPendingProcessing  OrderStatus = "PENDING_PROCESSING"  // approved, needs further processing
-	StatusDenied             OrderStatus = "DENIED"              // denied; cannot be delivered
-	StatusFailed             OrderStatus = "FAILED"              // payment failed
-	StatusAborted            OrderStatus = "ABORTED"             // the consumer aborted
-	StatusPartiallyDelivered OrderStatus = "PARTIALLY_DELIVERED" // part debited; the rest may follow
-	StatusFullyDelivered     OrderStatus = "FULLY_DELIVERED"     // all debited, or the rest closed; credits still possible
-	StatusAnnulled           OrderStatus = "ANNULLED"            // annulled by the merchant
-	StatusExpired            OrderStatus = "EXPIRED"             // too old
-	StatusBlocked            OrderStatus = "BLOCKED"             // stopped by Ecster, e.g. suspected fraud
-	StatusManualProcessing   OrderStatus = "MANUAL_PROCESSING"   // handled manually by Ecster
+	OrderReady              OrderStatus = "READY"               // ready to be delivered (debited)
+	OrderPendingPayment     OrderStatus = "PENDING_PAYMENT"     // payment is being processed
+	OrderPendingDecision    OrderStatus = "PENDING_DECISION"    // awaiting Ecster's decision
+	OrderPendingSignature   OrderStatus = "PENDING_SIGNATURE"   // approved, awaiting the consumer's signed contract
+	OrderPendingProcessing  OrderStatus = "PENDING_PROCESSING"  // approved, needs further processing
+	OrderDenied             OrderStatus = "DENIED"              // denied; cannot be delivered
+	OrderFailed             OrderStatus = "FAILED"              // payment failed
+	OrderAborted            OrderStatus = "ABORTED"             // the consumer aborted
+	OrderPartiallyDelivered OrderStatus = "PARTIALLY_DELIVERED" // part debited; the rest may follow
+	OrderFullyDelivered     OrderStatus = "FULLY_DELIVERED"     // all debited, or the rest closed; credits still possible
+	OrderAnnulled           OrderStatus = "ANNULLED"            // annulled by the merchant
+	OrderExpired            OrderStatus = "EXPIRED"             // too old
+	OrderBlocked            OrderStatus = "BLOCKED"             // stopped by Ecster, e.g. suspected fraud
+	OrderManualProcessing   OrderStatus = "MANUAL_PROCESSING"   // handled manually by Ecster
 )
 
 // jsonString reads a JSON string. The words and times of Ecster's answers hold no escapes,
@@ -54,7 +55,7 @@ func jsonString(b []byte) (string, error) {
 // spell it) is ANNULLED; anything else is kept as it came.
 func ParseOrderStatus(s string) OrderStatus {
 	if s == "ANNULED" {
-		return StatusAnnulled
+		return OrderAnnulled
 	}
 	return OrderStatus(s)
 }
@@ -72,7 +73,7 @@ func (s *OrderStatus) UnmarshalJSON(b []byte) error {
 // Debitable reports whether Ecster accepts a DEBIT (or an ANNUL) of an order in status s:
 // READY and PARTIALLY_DELIVERED.
 func (s OrderStatus) Debitable() bool {
-	return s == StatusReady || s == StatusPartiallyDelivered
+	return s == OrderReady || s == OrderPartiallyDelivered
 }
 
 // PaykitStatus maps s to paykit's vocabulary, given what the order has debited and credited:
@@ -87,16 +88,16 @@ func (s OrderStatus) Debitable() bool {
 //	anything else                            unknown
 func (s OrderStatus) PaykitStatus(debited, credited Amount) paykit.Status {
 	switch s {
-	case StatusReady:
+	case OrderReady:
 		return paykit.StatusAuthorized
-	case StatusPendingPayment, StatusPendingDecision, StatusPendingSignature, StatusPendingProcessing, StatusManualProcessing:
+	case OrderPendingPayment, OrderPendingDecision, OrderPendingSignature, OrderPendingProcessing, OrderManualProcessing:
 		return paykit.StatusPending
-	case StatusPartiallyDelivered:
+	case OrderPartiallyDelivered:
 		if credited > 0 {
 			return paykit.StatusPartiallyRefunded
 		}
 		return paykit.StatusPartiallyCaptured
-	case StatusFullyDelivered:
+	case OrderFullyDelivered:
 		switch {
 		case credited <= 0:
 			return paykit.StatusSucceeded
@@ -104,11 +105,11 @@ func (s OrderStatus) PaykitStatus(debited, credited Amount) paykit.Status {
 			return paykit.StatusPartiallyRefunded
 		}
 		return paykit.StatusRefunded
-	case StatusAnnulled, StatusAborted:
+	case OrderAnnulled, OrderAborted:
 		return paykit.StatusCanceled
-	case StatusDenied, StatusFailed, StatusBlocked:
+	case OrderDenied, OrderFailed, OrderBlocked:
 		return paykit.StatusFailed
-	case StatusExpired:
+	case OrderExpired:
 		return paykit.StatusExpired
 	}
 	return paykit.StatusUnknown

@@ -19,27 +19,27 @@ func TestPaykitStatus(t *testing.T) {
 		debited, credited ecster.Amount
 		want              paykit.Status
 	}{
-		{ecster.StatusReady, 0, 0, paykit.StatusAuthorized},
-		{ecster.StatusPendingPayment, 0, 0, paykit.StatusPending},
-		{ecster.StatusPendingDecision, 0, 0, paykit.StatusPending},
-		{ecster.StatusPendingSignature, 0, 0, paykit.StatusPending},
-		{ecster.StatusPendingProcessing, 0, 0, paykit.StatusPending},
-		{ecster.StatusManualProcessing, 0, 0, paykit.StatusPending},
-		{ecster.StatusPartiallyDelivered, 500, 0, paykit.StatusPartiallyCaptured},
-		{ecster.StatusPartiallyDelivered, 500, 100, paykit.StatusPartiallyRefunded},
-		{ecster.StatusPartiallyDelivered, 500, 500, paykit.StatusPartiallyRefunded},
-		{ecster.StatusFullyDelivered, 1000, 0, paykit.StatusSucceeded},
-		{ecster.StatusFullyDelivered, 1000, 1, paykit.StatusPartiallyRefunded},
-		{ecster.StatusFullyDelivered, 1000, 999, paykit.StatusPartiallyRefunded},
-		{ecster.StatusFullyDelivered, 1000, 1000, paykit.StatusRefunded},
-		{ecster.StatusFullyDelivered, 600, 600, paykit.StatusRefunded}, // partly debited, the rest annulled
-		{ecster.StatusAnnulled, 0, 0, paykit.StatusCanceled},
+		{ecster.OrderReady, 0, 0, paykit.StatusAuthorized},
+		{ecster.OrderPendingPayment, 0, 0, paykit.StatusPending},
+		{ecster.OrderPendingDecision, 0, 0, paykit.StatusPending},
+		{ecster.OrderPendingSignature, 0, 0, paykit.StatusPending},
+		{ecster.OrderPendingProcessing, 0, 0, paykit.StatusPending},
+		{ecster.OrderManualProcessing, 0, 0, paykit.StatusPending},
+		{ecster.OrderPartiallyDelivered, 500, 0, paykit.StatusPartiallyCaptured},
+		{ecster.OrderPartiallyDelivered, 500, 100, paykit.StatusPartiallyRefunded},
+		{ecster.OrderPartiallyDelivered, 500, 500, paykit.StatusPartiallyRefunded},
+		{ecster.OrderFullyDelivered, 1000, 0, paykit.StatusSucceeded},
+		{ecster.OrderFullyDelivered, 1000, 1, paykit.StatusPartiallyRefunded},
+		{ecster.OrderFullyDelivered, 1000, 999, paykit.StatusPartiallyRefunded},
+		{ecster.OrderFullyDelivered, 1000, 1000, paykit.StatusRefunded},
+		{ecster.OrderFullyDelivered, 600, 600, paykit.StatusRefunded}, // partly debited, the rest annulled
+		{ecster.OrderAnnulled, 0, 0, paykit.StatusCanceled},
 		{ecster.ParseOrderStatus("ANNULED"), 0, 0, paykit.StatusCanceled},
-		{ecster.StatusAborted, 0, 0, paykit.StatusCanceled},
-		{ecster.StatusDenied, 0, 0, paykit.StatusFailed},
-		{ecster.StatusFailed, 0, 0, paykit.StatusFailed},
-		{ecster.StatusBlocked, 0, 0, paykit.StatusFailed},
-		{ecster.StatusExpired, 0, 0, paykit.StatusExpired},
+		{ecster.OrderAborted, 0, 0, paykit.StatusCanceled},
+		{ecster.OrderDenied, 0, 0, paykit.StatusFailed},
+		{ecster.OrderFailed, 0, 0, paykit.StatusFailed},
+		{ecster.OrderBlocked, 0, 0, paykit.StatusFailed},
+		{ecster.OrderExpired, 0, 0, paykit.StatusExpired},
 		{"STOPPED", 0, 0, paykit.StatusUnknown},
 		{"AWAITING_CONTRACT", 0, 0, paykit.StatusUnknown},
 		{"", 0, 0, paykit.StatusUnknown},
@@ -55,19 +55,19 @@ func TestGetPaymentMapsEachCheckoutStatus(t *testing.T) {
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
 	for status, want := range map[ecster.OrderStatus]paykit.Status{
-		ecster.StatusReady:             paykit.StatusAuthorized,
-		ecster.StatusPendingPayment:    paykit.StatusPending,
-		ecster.StatusPendingDecision:   paykit.StatusPending,
-		ecster.StatusPendingSignature:  paykit.StatusPending,
-		ecster.StatusPendingProcessing: paykit.StatusPending,
-		ecster.StatusManualProcessing:  paykit.StatusPending,
-		ecster.StatusDenied:            paykit.StatusFailed,
-		ecster.StatusFailed:            paykit.StatusFailed,
-		ecster.StatusBlocked:           paykit.StatusFailed,
-		ecster.StatusAborted:           paykit.StatusCanceled,
-		ecster.StatusExpired:           paykit.StatusExpired,
-		ecster.StatusFullyDelivered:    paykit.StatusSucceeded, // charged at purchase (Swish)
-		"SOMETHING_NEW":                paykit.StatusUnknown,
+		ecster.OrderReady:             paykit.StatusAuthorized,
+		ecster.OrderPendingPayment:    paykit.StatusPending,
+		ecster.OrderPendingDecision:   paykit.StatusPending,
+		ecster.OrderPendingSignature:  paykit.StatusPending,
+		ecster.OrderPendingProcessing: paykit.StatusPending,
+		ecster.OrderManualProcessing:  paykit.StatusPending,
+		ecster.OrderDenied:            paykit.StatusFailed,
+		ecster.OrderFailed:            paykit.StatusFailed,
+		ecster.OrderBlocked:           paykit.StatusFailed,
+		ecster.OrderAborted:           paykit.StatusCanceled,
+		ecster.OrderExpired:           paykit.StatusExpired,
+		ecster.OrderFullyDelivered:    paykit.StatusSucceeded, // charged at purchase (Swish)
+		"SOMETHING_NEW":               paykit.StatusUnknown,
 	} {
 		id := ordered(t, ctx, srv, c, 1000, status)
 		p, err := c.GetPayment(ctx, id)
@@ -88,17 +88,17 @@ func TestGetPaymentFollowsTheOrder(t *testing.T) {
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
 
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	steps := []struct {
 		do                 func() (*paykit.Payment, error)
 		want               paykit.Status
 		captured, refunded int64
 		provider           ecster.OrderStatus
 	}{
-		{func() (*paykit.Payment, error) { return c.Capture(ctx, id, sek(400)) }, paykit.StatusPartiallyCaptured, 400, 0, ecster.StatusPartiallyDelivered},
-		{func() (*paykit.Payment, error) { return c.Refund(ctx, id, sek(100)) }, paykit.StatusPartiallyRefunded, 400, 100, ecster.StatusPartiallyDelivered},
-		{func() (*paykit.Payment, error) { return c.Capture(ctx, id, paykit.Money{}) }, paykit.StatusPartiallyRefunded, 1000, 100, ecster.StatusFullyDelivered},
-		{func() (*paykit.Payment, error) { return c.Refund(ctx, id, paykit.Money{}) }, paykit.StatusRefunded, 1000, 1000, ecster.StatusFullyDelivered},
+		{func() (*paykit.Payment, error) { return c.Capture(ctx, id, sek(400)) }, paykit.StatusPartiallyCaptured, 400, 0, ecster.OrderPartiallyDelivered},
+		{func() (*paykit.Payment, error) { return c.Refund(ctx, id, sek(100)) }, paykit.StatusPartiallyRefunded, 400, 100, ecster.OrderPartiallyDelivered},
+		{func() (*paykit.Payment, error) { return c.Capture(ctx, id, paykit.Money{}) }, paykit.StatusPartiallyRefunded, 1000, 100, ecster.OrderFullyDelivered},
+		{func() (*paykit.Payment, error) { return c.Refund(ctx, id, paykit.Money{}) }, paykit.StatusRefunded, 1000, 1000, ecster.OrderFullyDelivered},
 	}
 	for i, s := range steps {
 		p, err := s.do()
@@ -112,13 +112,13 @@ func TestGetPaymentFollowsTheOrder(t *testing.T) {
 		assert.Equal(t, p, got, "the payment returned by the operation is the one Ecster shows after it (step %d)", i)
 	}
 
-	annul := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	annul := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	p, err := c.Cancel(ctx, annul)
 	require.NoError(t, err)
 	assert.Equal(t, paykit.StatusCanceled, p.Status)
 	assert.Equal(t, "ANNULLED", p.ProviderStatus)
 
-	partial := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	partial := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	_, err = c.Capture(ctx, partial, sek(600))
 	require.NoError(t, err)
 	p, err = c.Cancel(ctx, partial)
@@ -129,7 +129,7 @@ func TestGetPaymentFollowsTheOrder(t *testing.T) {
 	require.ErrorIs(t, err, paykit.ErrInvalidRequest, "nothing remains to capture after the annulment")
 
 	for control, want := range map[string]paykit.Status{"expire": paykit.StatusExpired, "block": paykit.StatusFailed, "manual": paykit.StatusPending, "decide": paykit.StatusAuthorized} {
-		id := ordered(t, ctx, srv, c, 1000, ecster.StatusPendingDecision)
+		id := ordered(t, ctx, srv, c, 1000, ecster.OrderPendingDecision)
 		switch control {
 		case "expire":
 			require.NoError(t, srv.Expire(id))
@@ -138,7 +138,7 @@ func TestGetPaymentFollowsTheOrder(t *testing.T) {
 		case "manual":
 			require.NoError(t, srv.ManualProcessing(id))
 		case "decide":
-			require.NoError(t, srv.SetStatus(id, ecster.StatusReady))
+			require.NoError(t, srv.SetStatus(id, ecster.OrderReady))
 		}
 		p, err := c.GetPayment(ctx, id)
 		require.NoError(t, err)

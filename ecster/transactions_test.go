@@ -29,7 +29,7 @@ func TestDebitWhoseConnectionDropsAfterProcessingIsNotRepeated(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 
 	srv.DropNext(1, postTx)
 	p, err := c.Capture(ctx, id, sek(400))
@@ -50,7 +50,7 @@ func TestDebitWithUnreadableAnswerIsNotRepeated(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 
 	srv.MalformedNext(1, postTx)
 	p, err := c.Capture(ctx, id, paykit.Money{})
@@ -68,7 +68,7 @@ func TestDebitThatFailedBeforeProcessingIsSentAgain(t *testing.T) {
 	for _, status := range []int{http.StatusInternalServerError, http.StatusServiceUnavailable, http.StatusBadGateway} {
 		srv, setupClient := setup(t, ecstertest.Config{}, ecster.Config{})
 		ctx := ctxT(t)
-		id := ordered(t, ctx, srv, setupClient, 1000, ecster.StatusReady)
+		id := ordered(t, ctx, srv, setupClient, 1000, ecster.OrderReady)
 		var sent []string
 		c := clientWith(t, srv, func(r *http.Request) { sent = append(sent, sentReference(t, r)...) })
 
@@ -91,7 +91,7 @@ func TestDebitGivesUpWhenEverySendFails(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 
 	srv.FailNext(5, http.StatusServiceUnavailable, postTx)
 	_, err := c.Capture(ctx, id, sek(250))
@@ -109,7 +109,7 @@ func TestRefusedDebitIsNotReconciled(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusPendingSignature)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderPendingSignature)
 
 	_, err := c.Capture(ctx, id, sek(100))
 	require.ErrorIs(t, err, paykit.ErrUnprocessable)
@@ -127,7 +127,7 @@ func TestUnknownOutcomeIsNotResent(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 
 	srv.DropNext(1, postTx)
 	srv.FailNext(10, http.StatusServiceUnavailable, ecstertest.OnRoute(http.MethodGet, ecstertest.RouteOrder))
@@ -159,7 +159,7 @@ func TestTwoCapturesOfTheSameAmountAreTwoDebits(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 
 	for range 2 {
 		_, err := c.Capture(ctx, id, sek(300))
@@ -181,7 +181,7 @@ func TestConcurrentCapturesGetTheirOwnReferences(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 
 	var wg sync.WaitGroup
 	errs := make([]error, 5)
@@ -213,7 +213,7 @@ func TestRefundIsSplitOverDebits(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	for _, a := range []int64{300, 200, 500} {
 		_, err := c.Capture(ctx, id, sek(a))
 		require.NoError(t, err)
@@ -265,7 +265,7 @@ func TestSplitRefundFailingHalfWay(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	for _, a := range []int64{300, 700} {
 		_, err := c.Capture(ctx, id, sek(a))
 		require.NoError(t, err)
@@ -294,7 +294,7 @@ func TestAmountsAreCheckedBeforeSending(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	for name, do := range map[string]func() error{
 		"capture above the amount": func() error { _, err := c.Capture(ctx, id, sek(1001)); return err },
 		"capture in EUR":           func() error { _, err := c.Capture(ctx, id, paykit.Money{Amount: 10, Currency: "EUR"}); return err },
@@ -325,7 +325,7 @@ func TestCallerContextEndingMidFlight(t *testing.T) {
 	ctx := ctxT(t)
 	setupClient, err := ecster.New(ecster.Config{APIKey: ecstertest.DefaultAPIKey, MerchantKey: ecstertest.DefaultMerchantKey, BaseURL: srv.URL})
 	require.NoError(t, err)
-	id := ordered(t, ctx, srv, setupClient, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, setupClient, 1000, ecster.OrderReady)
 
 	callCtx, cancel := context.WithCancel(ctx)
 	c := clientWithTransport(t, srv, roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -375,7 +375,7 @@ func TestUnknownOutcomeNeverSharesItsReference(t *testing.T) {
 		}
 		return http.DefaultTransport.RoundTrip(r)
 	}))
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 
 	_, err := c.Capture(callCtx, id, sek(100))
 	require.ErrorIs(t, err, context.Canceled)
@@ -407,7 +407,7 @@ func TestReconciliationChecksTheAmount(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	order := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	order := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	o, ok := srv.Order(order)
 	require.True(t, ok)
 
@@ -425,13 +425,13 @@ func TestNativeTransactions(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	o, _ := srv.Order(id)
 
 	srv.DropNext(1, postTx)
 	res, err := c.Debit(ctx, o.ID, ecster.TransactionRequest{Amount: 600})
 	require.NoError(t, err)
-	assert.Equal(t, ecster.StatusPartiallyDelivered, res.OrderStatus)
+	assert.Equal(t, ecster.OrderPartiallyDelivered, res.OrderStatus)
 	assert.True(t, strings.HasPrefix(res.Transaction.TransactionReference, "paykit-"), res.Transaction.TransactionReference)
 	assert.Len(t, ofType(srv.Transactions(id), ecster.TransactionDebit), 1)
 
@@ -442,7 +442,7 @@ func TestNativeTransactions(t *testing.T) {
 
 	res3, err := c.Annul(ctx, o.ID, ecster.TransactionRequest{Amount: 400})
 	require.NoError(t, err)
-	assert.Equal(t, ecster.StatusFullyDelivered, res3.OrderStatus)
+	assert.Equal(t, ecster.OrderFullyDelivered, res3.OrderStatus)
 
 	for name, do := range map[string]func() error{
 		"credit without debit": func() error { _, err := c.Credit(ctx, o.ID, ecster.TransactionRequest{Amount: 1}); return err },
@@ -465,7 +465,7 @@ func TestResendWaitPastTheDeadline(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{}, paykit.WithRetry(paykit.RetryPolicy{MaxAttempts: 3, MinWait: time.Minute, MaxWait: time.Minute}))
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 
 	srv.FailNext(1, http.StatusServiceUnavailable, postTx)
 	short, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -515,7 +515,7 @@ func TestFirstSendLandingLateIsFoundAfterTheRefusedResend(t *testing.T) {
 		resp.Body.Close()
 		return http.DefaultTransport.RoundTrip(r)
 	}))
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 
 	p, err := c.Capture(ctx, id, paykit.Money{})
 	require.NoError(t, err)
@@ -530,7 +530,7 @@ func TestSplitRefundErrorIsNotUnprocessed(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, srv, c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	for _, a := range []int64{300, 700} {
 		_, err := c.Capture(ctx, id, sek(a))
 		require.NoError(t, err)

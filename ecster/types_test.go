@@ -176,7 +176,7 @@ func TestAmountAndPercent(t *testing.T) {
 
 func TestStatusWordsAreNormalized(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, ecster.StatusAnnulled, ecster.ParseOrderStatus("ANNULED"))
+	assert.Equal(t, ecster.OrderAnnulled, ecster.ParseOrderStatus("ANNULED"))
 	assert.Equal(t, ecster.OrderStatus("STOPPED"), ecster.ParseOrderStatus("STOPPED"), "unknown words pass through")
 	assert.Equal(t, ecster.EventPartialDebit, ecster.ParseOrderEvent("PARTIAL_DEDIT"))
 	assert.Equal(t, ecster.EventFullDebit, ecster.ParseOrderEvent("FULL_DEDIT"))
@@ -189,7 +189,7 @@ func TestStatusWordsAreNormalized(t *testing.T) {
 		T ecster.TransactionType `json:"t"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(`{"s":"ANNULED","e":"FULL_DEDIT","t":"ANNULL"}`), &o))
-	assert.Equal(t, ecster.StatusAnnulled, o.S)
+	assert.Equal(t, ecster.OrderAnnulled, o.S)
 	assert.Equal(t, ecster.EventFullDebit, o.E)
 	assert.Equal(t, ecster.TransactionAnnul, o.T)
 	assert.True(t, ecster.IsPartPayment("ACCOUNT"))

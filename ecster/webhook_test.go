@@ -27,7 +27,7 @@ func TestParseOEN(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "zburxHFw0xQmyOmVOrcq", n.OrderID)
 	assert.Equal(t, "order-1", n.OrderReference)
-	assert.Equal(t, ecster.StatusAnnulled, n.Status)
+	assert.Equal(t, ecster.OrderAnnulled, n.Status)
 	assert.Equal(t, ecster.EventFullDebit, n.Event)
 	assert.True(t, n.Time.Equal(time.Date(2019, 2, 7, 12, 27, 28, 0, time.UTC)))
 
@@ -119,7 +119,7 @@ func TestOENHeaderCheck(t *testing.T) {
 	t.Parallel()
 	s := newOENServer(t, ecstertest.Config{}, ecster.Config{NotificationHeader: hookHeader, NotificationHeaderValue: hookValue})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, s.srv, s.c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, s.srv, s.c, 1000, ecster.OrderReady)
 	n := oenOf(t, s.srv, id)
 
 	calls := len(s.srv.CallLog())
@@ -157,7 +157,7 @@ func TestOENWithoutHeaderConfigured(t *testing.T) {
 	t.Parallel()
 	s := newOENServer(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, s.srv, s.c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, s.srv, s.c, 1000, ecster.OrderReady)
 	n, err := s.c.ParseNotification(ecstertest.NewOENRequest("/oen", oenOf(t, s.srv, id), "", ""))
 	require.NoError(t, err)
 	assert.Equal(t, id, n.PaymentID)
@@ -177,7 +177,7 @@ func TestOENSignedURL(t *testing.T) {
 	const secret = "notify-secret-for-tests"
 	s := newOENServer(t, ecstertest.Config{}, ecster.Config{NotifySecret: secret})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, s.srv, s.c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, s.srv, s.c, 1000, ecster.OrderReady)
 	n := oenOf(t, s.srv, id)
 	signer := notifyurl.New(secret)
 	signed, err := signer.Sign("https://shop.example/oen?shop=1", id)
@@ -221,7 +221,7 @@ func TestOENWithoutOrderReference(t *testing.T) {
 	t.Parallel()
 	s := newOENServer(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, s.srv, s.c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, s.srv, s.c, 1000, ecster.OrderReady)
 	n := oenOf(t, s.srv, id)
 	n.OrderReference = ""
 
@@ -248,7 +248,7 @@ func TestOENsRunFnOncePerEvent(t *testing.T) {
 	t.Parallel()
 	s := newOENServer(t, ecstertest.Config{}, ecster.Config{})
 	ctx := ctxT(t)
-	id := ordered(t, ctx, s.srv, s.c, 1000, ecster.StatusReady)
+	id := ordered(t, ctx, s.srv, s.c, 1000, ecster.OrderReady)
 	n := oenOf(t, s.srv, id)
 
 	var wg sync.WaitGroup

@@ -26,18 +26,18 @@ const DefaultNationalID ecster.NationalID = "SE530516-9756"
 // an OEN (event CREATED) is sent to the cart's notificationUrl. It returns Ecster's id of the
 // new order.
 func (s *Server) Pay(paymentID string) (string, error) {
-	return s.completeCheckout(paymentID, ecster.StatusReady)
+	return s.completeCheckout(paymentID, ecster.OrderReady)
 }
 
 // Decline simulates Ecster denying the consumer at the checkout: an order in status DENIED.
 func (s *Server) Decline(paymentID string) error {
-	return s.CompleteCheckout(paymentID, ecster.StatusDenied)
+	return s.CompleteCheckout(paymentID, ecster.OrderDenied)
 }
 
 // Abort simulates the consumer aborting the payment at the checkout: an order in status
 // ABORTED.
 func (s *Server) Abort(paymentID string) error {
-	return s.CompleteCheckout(paymentID, ecster.StatusAborted)
+	return s.CompleteCheckout(paymentID, ecster.OrderAborted)
 }
 
 // CompleteCheckout simulates the consumer completing the checkout of the newest open cart of
@@ -57,7 +57,7 @@ func (s *Server) CompleteCheckout(paymentID string, status ecster.OrderStatus) e
 
 func (s *Server) completeCheckout(paymentID string, status ecster.OrderStatus) (string, error) {
 	status = ecster.ParseOrderStatus(string(status))
-	if status == ecster.StatusPartiallyDelivered || status == ecster.StatusAnnulled || status == "" {
+	if status == ecster.OrderPartiallyDelivered || status == ecster.OrderAnnulled || status == "" {
 		return "", fmt.Errorf("%w: a checkout cannot end %q", ErrBadStatus, status)
 	}
 	s.mu.Lock()
@@ -88,7 +88,7 @@ func (s *Server) completeCheckout(paymentID string, status ecster.OrderStatus) (
 		o.consumer = &ecster.Consumer{NationalID: DefaultNationalID, Name: &ecster.Name{FirstName: "Test", LastName: "Testsson"}}
 	}
 	o.txs = append(o.txs, &transaction{id: randomID(20), typ: ecster.TransactionInitial, created: now, amount: c.amount})
-	if status == ecster.StatusFullyDelivered {
+	if status == ecster.OrderFullyDelivered {
 		o.method, o.submethod = ecster.MethodSwish, "SWISH_SE_1"
 		o.debited = o.amount
 		o.txs = append(o.txs, &transaction{id: randomID(20), typ: ecster.TransactionDebit, created: now, amount: c.amount})
@@ -106,7 +106,7 @@ func (s *Server) completeCheckout(paymentID string, status ecster.OrderStatus) (
 func (s *Server) SetStatus(paymentID string, status ecster.OrderStatus) error {
 	status = ecster.ParseOrderStatus(string(status))
 	switch status {
-	case "", ecster.StatusPartiallyDelivered, ecster.StatusFullyDelivered, ecster.StatusAnnulled:
+	case "", ecster.OrderPartiallyDelivered, ecster.OrderFullyDelivered, ecster.OrderAnnulled:
 		return fmt.Errorf("%w: %q comes from transactions", ErrBadStatus, status)
 	}
 	return s.change(paymentID, status, false)
@@ -116,21 +116,21 @@ func (s *Server) SetStatus(paymentID string, status ecster.OrderStatus) error {
 // to be delivered): status EXPIRED, and an OEN. An order with something debited does not
 // expire (ErrBadStatus).
 func (s *Server) Expire(paymentID string) error {
-	return s.change(paymentID, ecster.StatusExpired, true)
+	return s.change(paymentID, ecster.OrderExpired, true)
 }
 
 // Block simulates Ecster stopping the newest order of the payment with paymentID, e.g. for
 // suspected fraud: status BLOCKED, and an OEN. An order with something debited is not
 // blocked (ErrBadStatus).
 func (s *Server) Block(paymentID string) error {
-	return s.change(paymentID, ecster.StatusBlocked, true)
+	return s.change(paymentID, ecster.OrderBlocked, true)
 }
 
 // ManualProcessing simulates Ecster taking the newest order of the payment with paymentID
 // into manual handling: status MANUAL_PROCESSING, and an OEN. An order with something
 // debited is not (ErrBadStatus).
 func (s *Server) ManualProcessing(paymentID string) error {
-	return s.change(paymentID, ecster.StatusManualProcessing, true)
+	return s.change(paymentID, ecster.OrderManualProcessing, true)
 }
 
 func (s *Server) change(paymentID string, status ecster.OrderStatus, undebitedOnly bool) error {
@@ -147,7 +147,7 @@ func (s *Server) change(paymentID string, status ecster.OrderStatus, undebitedOn
 		return fmt.Errorf("%w: %s", ErrNoOrder, paymentID)
 	}
 	o := list[len(list)-1]
-	if undebitedOnly && (o.debited > 0 || o.status == ecster.StatusAnnulled) {
+	if undebitedOnly && (o.debited > 0 || o.status == ecster.OrderAnnulled) {
 		return fmt.Errorf("%w: order %s of %s is %s with %d debited", ErrBadStatus, o.id, paymentID, o.status, o.debited)
 	}
 	o.status = status
@@ -190,7 +190,7 @@ func NewOENRequest(target string, n OEN, name, value string) *http.Request {
 }
 
 // notifyLocked sends an OEN about o to its cart's notificationUrl (exactly, query kept), or
-// Config.NotificationURL, with the custom header. s.mu must be held.
+// Config.NotifyURL, with the custom header. s.mu must be held.
 func (s *Server) notifyLocked(o *order, event ecster.OrderEvent, txID string) {
 	n := OEN{
 		OrderID: o.id, OrderReference: o.ref, Status: string(o.status),
@@ -204,7 +204,7 @@ func (s *Server) notifyLocked(o *order, event ecster.OrderEvent, txID string) {
 		PaymentID: o.ref,
 		Event:     string(event),
 		Method:    http.MethodPost,
-		URL:       o.notifyURL, // "": Config.NotificationURL
+		URL:       o.notifyURL, // "": Config.NotifyURL
 		Header:    h,
 		Body:      n.Body(),
 	})

@@ -31,7 +31,7 @@ func Example() {
 
 	// 2. The fake, with the custom OEN header agreed with Ecster.
 	srv := ecstertest.NewServer(ecstertest.Config{
-		NotificationURL:         shop.URL + "/oen/ecster", // for carts that name none
+		NotifyURL:               shop.URL + "/oen/ecster", // for carts that name none
 		NotificationHeader:      "X-Shop-Auth",
 		NotificationHeaderValue: "agreed-with-ecster",
 	})

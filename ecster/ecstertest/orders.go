@@ -214,9 +214,9 @@ func (s *Server) transaction(orderID string, body []byte) response {
 		}
 		o.debited += amount
 		if o.remaining() == 0 || closeDebit {
-			o.status, event = ecster.StatusFullyDelivered, ecster.EventFullDebit
+			o.status, event = ecster.OrderFullyDelivered, ecster.EventFullDebit
 		} else {
-			o.status, event = ecster.StatusPartiallyDelivered, ecster.EventPartialDebit
+			o.status, event = ecster.OrderPartiallyDelivered, ecster.EventPartialDebit
 		}
 	case ecster.TransactionCredit:
 		var debit *transaction
@@ -254,9 +254,9 @@ func (s *Server) transaction(orderID string, body []byte) response {
 		case o.remaining() > 0:
 			event = ecster.EventPartialAnnulment
 		case o.debited > 0:
-			o.status, event = ecster.StatusFullyDelivered, ecster.EventPartialAnnulment
+			o.status, event = ecster.OrderFullyDelivered, ecster.EventPartialAnnulment
 		default:
-			o.status, event = ecster.StatusAnnulled, ecster.EventFullAnnulment
+			o.status, event = ecster.OrderAnnulled, ecster.EventFullAnnulment
 		}
 	}
 	t.id = randomID(20)

@@ -48,8 +48,8 @@ var (
 	ErrClosed = fakeserver.ErrClosed
 	// ErrGaveUp: an OEN's attempts ran out without a 200 answer.
 	ErrGaveUp = fakeserver.ErrGaveUp
-	// ErrNoNotifyURL: the cart named no notificationUrl and Config.NotificationURL is empty,
-	// so no OEN is sent.
+	// ErrNoNotifyURL: the cart named no notificationUrl and Config.NotifyURL is empty, so
+	// no OEN is sent.
 	ErrNoNotifyURL = fakeserver.ErrNoNotifyURL
 	// ErrUnknownPayment: no cart or order has that orderReference.
 	ErrUnknownPayment = fakeserver.ErrUnknownPayment
@@ -73,9 +73,9 @@ type Config struct {
 	// with Ecster that every OEN carries. Empty: none.
 	NotificationHeader      string
 	NotificationHeaderValue string
-	// NotificationURL is where the OENs of a cart that named no notificationUrl go. Empty:
-	// they are not sent.
-	NotificationURL string
+	// NotifyURL is where the OENs of a cart that named no notificationUrl go (SetNotifyURL
+	// changes it). Empty: they are not sent.
+	NotifyURL string
 
 	// OEN redelivery: the first retry waits RetryMinWait, each later one twice as long as
 	// the one before, at most RetryMaxWait, for at most MaxDeliveryAttempts attempts.
@@ -150,13 +150,18 @@ func NewServer(cfg Config) *Server {
 		Fail:         failAnswer,
 		Malformed:    malformed,
 		Now:          cfg.Now,
-		NotifyURL:    cfg.NotificationURL,
+		NotifyURL:    cfg.NotifyURL,
 		NotifyClient: cfg.NotifyClient,
 		Retry:        fakeserver.Retry{MinWait: cfg.RetryMinWait, MaxWait: cfg.RetryMaxWait, MaxAttempts: cfg.MaxDeliveryAttempts},
 	})
 	s.URL, s.Controls = s.fake.URL, s.fake.Controls
 	return s
 }
+
+// SetNotifyURL changes where the OENs of carts that named no notificationUrl go
+// (Config.NotifyURL), for OENs sent after the call: a merchant's test can start the fake
+// before the handler that receives its OENs exists. Empty: such OENs are not sent.
+func (s *Server) SetNotifyURL(u string) { s.fake.SetNotifyURL(u) }
 
 // Close stops the server: it ends slow answers, stops OEN redeliveries (an OEN without a 200
 // so far is left undelivered), and waits for its goroutines. Calling it again does nothing.

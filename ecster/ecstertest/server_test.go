@@ -190,7 +190,7 @@ func tx(t *testing.T, srv *ecstertest.Server, orderID, body string) (int, map[st
 func TestTransactionRules(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, ecstertest.Config{})
-	id := checkout(t, srv, "r1", 1000, ecster.StatusReady)
+	id := checkout(t, srv, "r1", 1000, ecster.OrderReady)
 
 	is4424 := func(status int, m map[string]any, what string) {
 		t.Helper()
@@ -250,19 +250,19 @@ func TestTransactionRules(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, status)
 
 	// Debits only in READY or PARTIALLY_DELIVERED.
-	for _, st := range []ecster.OrderStatus{ecster.StatusPendingDecision, ecster.StatusPendingPayment, ecster.StatusDenied, ecster.StatusBlocked, ecster.StatusManualProcessing} {
+	for _, st := range []ecster.OrderStatus{ecster.OrderPendingDecision, ecster.OrderPendingPayment, ecster.OrderDenied, ecster.OrderBlocked, ecster.OrderManualProcessing} {
 		pid := checkout(t, srv, "s-"+string(st), 1000, st)
 		status, m := tx(t, srv, pid, `{"type":"DEBIT","amount":1}`)
 		is4424(status, m, string(st))
 	}
 
 	// ANNUL: all of it, or the rest after a partial debit; "ANNULL" is read too.
-	a := checkout(t, srv, "a1", 1000, ecster.StatusReady)
+	a := checkout(t, srv, "a1", 1000, ecster.OrderReady)
 	status, m = tx(t, srv, a, `{"type":"ANNULL"}`)
 	require.Equal(t, http.StatusCreated, status)
 	assert.Equal(t, "ANNULLED", m["orderStatus"])
 	assert.Equal(t, float64(1000), m["transaction"].(map[string]any)["amount"])
-	b := checkout(t, srv, "a2", 1000, ecster.StatusReady)
+	b := checkout(t, srv, "a2", 1000, ecster.OrderReady)
 	tx(t, srv, b, `{"type":"DEBIT","amount":300}`)
 	status, m = tx(t, srv, b, `{"type":"ANNUL","amount":200}`)
 	require.Equal(t, http.StatusCreated, status)
@@ -274,7 +274,7 @@ func TestTransactionRules(t *testing.T) {
 	assert.Equal(t, "FULLY_DELIVERED", m["orderStatus"])
 
 	// closeDebit closes the order for debits.
-	cd := checkout(t, srv, "c1", 1000, ecster.StatusReady)
+	cd := checkout(t, srv, "c1", 1000, ecster.OrderReady)
 	status, m = tx(t, srv, cd, `{"type":"DEBIT","amount":100,"closeDebit":true}`)
 	require.Equal(t, http.StatusCreated, status)
 	assert.Equal(t, "FULLY_DELIVERED", m["orderStatus"])
@@ -283,8 +283,8 @@ func TestTransactionRules(t *testing.T) {
 func TestOrdersSearchAndGet(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, ecstertest.Config{})
-	id := checkout(t, srv, "r1", 1000, ecster.StatusReady)
-	checkout(t, srv, "r2", 500, ecster.StatusPendingDecision)
+	id := checkout(t, srv, "r1", 1000, ecster.OrderReady)
+	checkout(t, srv, "r2", 500, ecster.OrderPendingDecision)
 
 	status, m, raw := call(t, srv, "GET", "/v1/orders/"+id, "")
 	require.Equal(t, http.StatusOK, status, string(raw))
@@ -376,7 +376,7 @@ func TestOENDelivery(t *testing.T) {
 	o, _ := srv.Order("r1")
 	assert.Equal(t, o.ID, n.OrderID)
 	assert.Equal(t, "r1", n.OrderReference)
-	assert.Equal(t, ecster.StatusReady, n.Status)
+	assert.Equal(t, ecster.OrderReady, n.Status)
 	assert.Equal(t, ecster.EventCreated, n.Event)
 	assert.Contains(t, last[3], `Z"`, "OEN times are written with Z")
 
@@ -393,11 +393,11 @@ func TestOENDelivery(t *testing.T) {
 	n, err = ecster.ParseOEN([]byte(last[3]))
 	require.NoError(t, err)
 	assert.Equal(t, ecster.EventFullDebit, n.Event)
-	assert.Equal(t, ecster.StatusFullyDelivered, n.Status)
+	assert.Equal(t, ecster.OrderFullyDelivered, n.Status)
 	assert.NotEmpty(t, n.TransactionID)
 }
 
-// A cart without notificationUrl uses Config.NotificationURL, or sends nothing.
+// A cart without notificationUrl uses Config.NotifyURL (or one SetNotifyURL set), or sends nothing.
 func TestOENWithoutURL(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, ecstertest.Config{})
@@ -409,11 +409,18 @@ func TestOENWithoutURL(t *testing.T) {
 	var hits atomic.Int32
 	hook := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
 	t.Cleanup(hook.Close)
-	srv2 := newServer(t, ecstertest.Config{NotificationURL: hook.URL})
+	srv2 := newServer(t, ecstertest.Config{NotifyURL: hook.URL})
 	call(t, srv2, "POST", "/v1/carts", cartBody("r1", 1000, oneRow, ""))
 	mustPay(t, srv2, "r1")
 	require.NoError(t, srv2.WaitDelivered(ctx, "r1"))
 	assert.Equal(t, int32(1), hits.Load())
+
+	// SetNotifyURL gives the first server one too, for OENs sent from then on.
+	srv.SetNotifyURL(hook.URL)
+	call(t, srv, "POST", "/v1/carts", cartBody("r2", 1000, oneRow, ""))
+	mustPay(t, srv, "r2")
+	require.NoError(t, srv.WaitDelivered(ctx, "r2"))
+	assert.Equal(t, int32(2), hits.Load())
 }
 
 func TestControls(t *testing.T) {
@@ -423,36 +430,36 @@ func TestControls(t *testing.T) {
 	assert.ErrorIs(t, srv.Expire("nobody"), ecstertest.ErrUnknownPayment)
 	call(t, srv, "POST", "/v1/carts", cartBody("r1", 1000, oneRow, ""))
 	assert.ErrorIs(t, srv.Block("r1"), ecstertest.ErrNoOrder)
-	assert.ErrorIs(t, srv.CompleteCheckout("r1", ecster.StatusPartiallyDelivered), ecstertest.ErrBadStatus)
-	assert.ErrorIs(t, srv.CompleteCheckout("r1", ecster.StatusAnnulled), ecstertest.ErrBadStatus)
+	assert.ErrorIs(t, srv.CompleteCheckout("r1", ecster.OrderPartiallyDelivered), ecstertest.ErrBadStatus)
+	assert.ErrorIs(t, srv.CompleteCheckout("r1", ecster.OrderAnnulled), ecstertest.ErrBadStatus)
 	require.NoError(t, srv.Decline("r1"))
 	assert.ErrorIs(t, payErr(srv, "r1"), ecstertest.ErrNoCart, "the cart is an order now")
 	o, _ := srv.Order("r1")
-	assert.Equal(t, ecster.StatusDenied, o.Status)
+	assert.Equal(t, ecster.OrderDenied, o.Status)
 
 	call(t, srv, "POST", "/v1/carts", cartBody("r1", 1000, oneRow, "")) // the consumer tries again
 	require.NoError(t, srv.Abort("r1"))
 	assert.Len(t, srv.Orders("r1"), 2)
 	o, _ = srv.Order("r1")
-	assert.Equal(t, ecster.StatusAborted, o.Status, "the newest order")
+	assert.Equal(t, ecster.OrderAborted, o.Status, "the newest order")
 
-	id := checkout(t, srv, "r2", 1000, ecster.StatusPendingDecision)
-	require.NoError(t, srv.SetStatus("r2", ecster.StatusReady))
-	assert.ErrorIs(t, srv.SetStatus("r2", ecster.StatusFullyDelivered), ecstertest.ErrBadStatus)
+	id := checkout(t, srv, "r2", 1000, ecster.OrderPendingDecision)
+	require.NoError(t, srv.SetStatus("r2", ecster.OrderReady))
+	assert.ErrorIs(t, srv.SetStatus("r2", ecster.OrderFullyDelivered), ecstertest.ErrBadStatus)
 	tx(t, srv, id, `{"type":"DEBIT","amount":100}`)
 	assert.ErrorIs(t, srv.Expire("r2"), ecstertest.ErrBadStatus, "a debited order does not expire")
 	assert.ErrorIs(t, srv.Block("r2"), ecstertest.ErrBadStatus)
 	assert.ErrorIs(t, srv.ManualProcessing("r2"), ecstertest.ErrBadStatus)
 
-	checkout(t, srv, "r3", 1000, ecster.StatusReady)
+	checkout(t, srv, "r3", 1000, ecster.OrderReady)
 	require.NoError(t, srv.ManualProcessing("r3"))
 	o, _ = srv.Order("r3")
-	assert.Equal(t, ecster.StatusManualProcessing, o.Status)
+	assert.Equal(t, ecster.OrderManualProcessing, o.Status)
 	require.NoError(t, srv.Expire("r3"))
 	o, _ = srv.Order("r3")
-	assert.Equal(t, ecster.StatusExpired, o.Status)
+	assert.Equal(t, ecster.OrderExpired, o.Status)
 
-	checkout(t, srv, "r4", 700, ecster.StatusFullyDelivered)
+	checkout(t, srv, "r4", 700, ecster.OrderFullyDelivered)
 	o, _ = srv.Order("r4")
 	assert.Equal(t, ecster.Amount(700), o.DebitedAmount, "charged at purchase")
 	assert.Equal(t, ecster.MethodSwish, o.Properties.Method)
@@ -466,7 +473,7 @@ func TestControls(t *testing.T) {
 func TestDropAfterProcessing(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, ecstertest.Config{})
-	id := checkout(t, srv, "r1", 1000, ecster.StatusReady)
+	id := checkout(t, srv, "r1", 1000, ecster.OrderReady)
 	srv.DropNext(1, ecstertest.OnRoute(http.MethodPost, ecstertest.RouteTransactions))
 	req, _ := http.NewRequest("POST", srv.URL+"/v1/orders/"+id+"/transactions", bytes.NewReader([]byte(`{"type":"DEBIT","amount":100}`)))
 	req.Header.Set("x-api-key", ecstertest.DefaultAPIKey)

@@ -458,7 +458,7 @@ func (p *payment) expect(op string, m paykit.Money) (wantCaptured, wantRefunded 
 		case "refund":
 			return pay.Refunded.Amount >= wantRefunded
 		}
-		return pay.ProviderStatus == string(ecster.StatusAnnulled) || pay.ProviderStatus == string(ecster.StatusFullyDelivered)
+		return pay.ProviderStatus == string(ecster.OrderAnnulled) || pay.ProviderStatus == string(ecster.OrderFullyDelivered)
 	}
 	return wantCaptured, wantRefunded, landed
 }
