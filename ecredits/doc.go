@@ -77,6 +77,34 @@
 // the other; between clients and processes eCredits keeps one request per id, and a repeat is
 // resolved to it.
 //
+// # Payments as the merchant sees them
+//
+// CreatePayment creates the request at eCredits within the call, so GetPayment knows the
+// payment as soon as CreatePayment returned, on every client and replica: pending, with the
+// QR Action, until it is paid (succeeded) or expires (expired). Payment.Reference is the
+// paymentReference eCredits keeps with the request and answers on every read:
+// PaymentRequest.Reference, or the payment id (lower case, as Payment.ID) when it is empty.
+// CreatePayment, a repeated CreatePayment, GetPayment and the webhook handler's fetch all give
+// the same value; a request made without a reference (CreateRequest with no
+// PaymentReference) reads as its id.
+//
+// The native status, RequestStatus, is what a webhook's status number says: RequestPending (0),
+// RequestSettled (1) and RequestExpired (2); PaykitStatus maps it to paykit's Status, and
+// Payment.ProviderStatus holds its name ("Pending", "Settled", "Expired").
+//
 // Capture, Refund and Cancel return errors matching paykit.ErrUnsupported: eCredits settles at
 // once and refunds are made by hand in the Portal or the app.
+//
+// # Testing with httpmock
+//
+// The client calls through the *http.Client given with paykit.WithHTTPClient, as it is, so
+// httpmock.ActivateNonDefault(hc) called after New intercepts every call, and nothing goes to
+// the network. Package ecreditstest builds the bodies to answer with, exactly as its fake
+// eCredits answers them (a test keeps the two the same): AuthBody for POST
+// /api/authentication, RequestBody for POST /api/v1/requests and GET /api/v1/requests/{id},
+// PaidBody for GET /api/v1/requests/{id}/paid and PaymentsBody for GET
+// /api/v1/requests/{id}/payments. CreatePayment calls the first two (a repeat of an existing
+// id answers 409 and then also GETs the request and /paid); GetPayment GETs the request and
+// /paid. The Example "httpmock" is such a test, whole. For flows with webhooks, time and
+// faults, ecreditstest.NewServer is the fake over real HTTP.
 package ecredits

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
+
+	"github.com/jarcoal/httpmock"
 
 	"github.com/paykit/paykit"
 	"github.com/paykit/paykit/ecredits"
@@ -101,7 +105,7 @@ func ExampleClient_ParseNotification() {
 		ID: "70df7b42-2926-4fa7-8fed-c5805f823167", Amount: paykit.Money{Amount: 500, Currency: "ECS"},
 	})
 	_, _ = fake.Pay(pay.ID)
-	ev := ecredits.WebhookEvent{RequestID: pay.ID, Status: ecredits.StatusSettled}
+	ev := ecredits.WebhookEvent{RequestID: pay.ID, Status: ecredits.RequestSettled}
 	for range 2 { // the second is a redelivery: acknowledged, fn not run again
 		rec := httptest.NewRecorder()
 		handler.ServeHTTP(rec, ecreditstest.NewWebhookRequest("/webhooks/ecredits", ecreditstest.DefaultWebhookSecret, ev))
@@ -127,4 +131,62 @@ func ExampleClient_Refund() {
 	// Output:
 	// false
 	// true
+}
+
+// Testing a merchant's own code with httpmock: the client uses the *http.Client given with
+// paykit.WithHTTPClient as it is, so httpmock.ActivateNonDefault after New intercepts every
+// call, and nothing reaches the network. The responders answer with ecreditstest's builders,
+// which give exactly the bodies the fake eCredits answers.
+func Example_httpmock() {
+	hc := &http.Client{}
+	client, err := ecredits.New(ecredits.Config{
+		ClientID: ecreditstest.DefaultClientID,
+		Secret:   ecreditstest.DefaultSecret,
+		BaseURL:  ecredits.SandboxURL,
+	}, paykit.WithHTTPClient(hc))
+	if err != nil {
+		panic(err)
+	}
+	httpmock.ActivateNonDefault(hc) // after New: the client calls through hc itself
+	defer httpmock.DeactivateAndReset()
+
+	const id = "70df7b42-2926-4fa7-8fed-c5805f823167"
+	request := ecreditstest.TransactionRequest{
+		ID:               id,
+		AmountDue:        paykit.Money{Amount: 999900, Currency: "ECS"}, // 9999 ECS for 99.99 EUR
+		FiatAmountDue:    paykit.Money{Amount: 9999, Currency: "EUR"},
+		PaymentReference: "order-1001",
+		ExpiresAt:        time.Now().Add(15 * time.Minute),
+	}
+	base := ecredits.SandboxURL
+	httpmock.RegisterResponder(http.MethodPost, base+ecreditstest.RouteAuthentication,
+		httpmock.NewBytesResponder(200, ecreditstest.AuthBody("mock-token", time.Now().Add(time.Hour))))
+	httpmock.RegisterResponder(http.MethodPost, base+ecreditstest.RouteRequests,
+		httpmock.NewBytesResponder(200, ecreditstest.RequestBody(request)))
+	httpmock.RegisterResponder(http.MethodGet, base+"/api/v1/requests/"+id,
+		httpmock.NewBytesResponder(200, ecreditstest.RequestBody(request)))
+	httpmock.RegisterResponder(http.MethodGet, base+"/api/v1/requests/"+id+"/paid",
+		httpmock.NewBytesResponder(200, ecreditstest.PaidBody(true)))
+
+	ctx := context.Background()
+	p, err := client.CreatePayment(ctx, paykit.PaymentRequest{
+		ID:        id,
+		Amount:    paykit.Money{Amount: 9999, Currency: "EUR"},
+		Reference: "order-1001",
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(p.Status, p.Amount, p.Reference, p.Action.Type)
+
+	p, err = client.GetPayment(ctx, id) // the mock says it is paid
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(p.Status, p.Captured, p.Reference)
+	fmt.Println(httpmock.GetCallCountInfo()["GET "+base+"/api/v1/requests/"+id+"/paid"], "call to /paid")
+	// Output:
+	// pending 99.99 EUR order-1001 qr_code
+	// succeeded 99.99 EUR order-1001
+	// 1 call to /paid
 }

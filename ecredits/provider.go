@@ -24,8 +24,10 @@ func (c *Client) Capabilities() paykit.Capabilities {
 // CreatePayment creates a transaction request and returns a payment whose Action is a QR code
 // (QRCode is the text to encode, URL the universal link for the same device). req.ID must be
 // a GUID or empty (then NewID makes one); the amount must be EUR or ECS. req.Reference
-// (default req.ID) becomes the paymentReference. Items, Customer and the URLs are not sent:
-// eCredits takes none of them, and its webhook URL is set in the Portal.
+// (default: the id in lower case, as Payment.ID shows it) is sent as the paymentReference,
+// which eCredits keeps and answers on every read: Payment.Reference is the same from
+// CreatePayment, GetPayment and the webhook handler's fetch. Items, Customer and the URLs
+// are not sent: eCredits takes none of them, and its webhook URL is set in the Portal.
 //
 // Repeating CreatePayment with the id of a request that exists returns its current state and
 // never a new way to pay it: a paid request comes back succeeded without an Action, an
@@ -67,7 +69,8 @@ func (c *Client) createPayment(ctx context.Context, op string, req paykit.Paymen
 		return nil, perr.WithOp(err, op)
 	}
 	if req.Reference == "" {
-		req.Reference = req.ID
+		// The id as Payment.ID shows it, so that a defaulted reference reads the same.
+		req.Reference = canonicalID(req.ID)
 	}
 	r, existed, err := c.createRequest(ctx, op, CreateRequestParams{ID: req.ID, Amount: req.Amount, PaymentReference: req.Reference})
 	if err != nil {
@@ -90,10 +93,15 @@ func (c *Client) createPayment(ctx context.Context, op string, req paykit.Paymen
 }
 
 // GetPayment fetches the request and whether it is paid: paid is succeeded; else past its
-// expiry is expired; else pending, with the QR action to show again. id is compared ignoring
-// case; Payment.ID is its canonical form, lower case, whatever case id was given in, so that
-// a webhook replayed with the id's letters in another case is the same payment to
-// paykit.NewWebhookHandler's dedupe (ProviderID keeps the id as eCredits answered it).
+// expiry is expired; else pending, with the QR action to show again. Payment.Reference is
+// the paymentReference eCredits keeps (the id for a request made without one), the same as
+// CreatePayment answered. eCredits creates the request in CreatePayment's own call, so
+// GetPayment knows a payment from the moment CreatePayment returned, on every replica.
+//
+// id is compared ignoring case; Payment.ID is its canonical form, lower case, whatever case
+// id was given in, so that a webhook replayed with the id's letters in another case is the
+// same payment to paykit.NewWebhookHandler's dedupe (ProviderID keeps the id as eCredits
+// answered it).
 func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, error) {
 	r, err := c.GetRequest(ctx, id, nil)
 	if err != nil {
@@ -114,11 +122,17 @@ func (c *Client) payment(r *Request, paid bool, id string) *paykit.Payment {
 	if providerID == "" {
 		providerID = id
 	}
+	reference := r.PaymentReference
+	if reference == "" {
+		// A request made without one (CreateRequest with no PaymentReference): the rule for
+		// a payment with no reference of its own is its id.
+		reference = canonicalID(id)
+	}
 	p := &paykit.Payment{
 		Provider:       ProviderName,
 		ID:             canonicalID(id),
 		ProviderID:     providerID,
-		Reference:      r.PaymentReference,
+		Reference:      reference,
 		Amount:         r.Asked(),
 		Captured:       paykit.Money{Currency: r.Asked().Currency},
 		Refunded:       paykit.Money{Currency: r.Asked().Currency},
@@ -127,9 +141,9 @@ func (c *Client) payment(r *Request, paid bool, id string) *paykit.Payment {
 		ExpiresAt:      r.ExpiresAt,
 	}
 	switch status {
-	case StatusSettled:
+	case RequestSettled:
 		p.Captured = p.Amount
-	case StatusPending:
+	case RequestPending:
 		p.Action = &paykit.Action{Type: paykit.ActionQRCode, QRCode: r.QRCodeString, URL: r.Href}
 	}
 	return p

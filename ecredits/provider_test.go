@@ -79,7 +79,7 @@ func TestCheckoutEndToEnd(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecreditstest.Config{})
 	sink := newSink(t, c)
-	srv.SetWebhookURL(sink.srv.URL)
+	srv.SetNotifyURL(sink.srv.URL)
 	ctx := ctxT(t)
 
 	var p paykit.Provider = c
@@ -172,7 +172,7 @@ func TestWebhookFailureIsRedelivered(t *testing.T) {
 	srv, c := setup(t, ecreditstest.Config{})
 	sink := newSink(t, c)
 	sink.fails.Store(2)
-	srv.SetWebhookURL(sink.srv.URL)
+	srv.SetNotifyURL(sink.srv.URL)
 	ctx := ctxT(t)
 	pay, err := c.CreatePayment(ctx, paykit.PaymentRequest{Amount: paykit.Money{Amount: 500, Currency: "ECS"}})
 	if err != nil {
@@ -239,7 +239,7 @@ func TestExpiry(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecreditstest.Config{})
 	sink := newSink(t, c)
-	srv.SetWebhookURL(sink.srv.URL)
+	srv.SetNotifyURL(sink.srv.URL)
 	ctx := ctxT(t)
 	pay, err := c.CreatePayment(ctx, paykit.PaymentRequest{Amount: paykit.Money{Amount: 100, Currency: "EUR"}})
 	if err != nil {
@@ -256,7 +256,7 @@ func TestExpiry(t *testing.T) {
 		t.Fatalf("notifications = %+v", n)
 	}
 	st, err := c.WaitPaid(ctx, pay.ID, &ecredits.WaitOptions{MinInterval: time.Millisecond})
-	if err != nil || st != ecredits.StatusExpired {
+	if err != nil || st != ecredits.RequestExpired {
 		t.Fatalf("WaitPaid = %v, %v", st, err)
 	}
 }
@@ -275,7 +275,7 @@ func TestWaitPaid(t *testing.T) {
 		_, _ = srv.Pay(pay.ID)
 	}()
 	st, err := c.WaitPaid(ctx, pay.ID, &ecredits.WaitOptions{MinInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond})
-	if err != nil || st != ecredits.StatusSettled {
+	if err != nil || st != ecredits.RequestSettled {
 		t.Fatalf("WaitPaid = %v, %v", st, err)
 	}
 	if srv.Calls("GET", ecreditstest.RouteRequestPaid) < 2 {
@@ -469,7 +469,7 @@ func TestNothingSecretInLogs(t *testing.T) {
 	srv, c := setup(t, ecreditstest.Config{}, paykit.WithLogger(log))
 	sink := newSink(t, c, paykit.WithWebhookLogger(log))
 	sink.fails.Store(1)
-	srv.SetWebhookURL(sink.srv.URL)
+	srv.SetNotifyURL(sink.srv.URL)
 	ctx := ctxT(t)
 
 	pay, err := c.CreatePayment(ctx, paykit.PaymentRequest{Amount: paykit.Money{Amount: 100, Currency: "EUR"}})

@@ -203,6 +203,7 @@ func (c *Client) createRequest(ctx context.Context, op string, p CreateRequestPa
 	var w wireRequest
 	_, err = c.http.Do(ctx, transport.Request{
 		Op:         op,
+		PaymentID:  p.ID,
 		Method:     "POST",
 		Path:       "/api/v1/requests",
 		Body:       body,
@@ -255,7 +256,7 @@ func (c *Client) GetRequest(ctx context.Context, id string, opts *GetRequestOpti
 		}
 	}
 	var w wireRequest
-	_, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: requestPath(id), Query: q, Result: &w, Repeatable: true})
+	_, err := c.http.Do(ctx, transport.Request{Op: op, PaymentID: id, Method: "GET", Path: requestPath(id), Query: q, Result: &w, Repeatable: true})
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +272,7 @@ func (c *Client) Payments(ctx context.Context, id string) ([]string, error) {
 		return nil, err
 	}
 	var hashes []string
-	_, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: requestPath(id) + "/payments", Result: &hashes, Repeatable: true})
+	_, err := c.http.Do(ctx, transport.Request{Op: op, PaymentID: id, Method: "GET", Path: requestPath(id) + "/payments", Result: &hashes, Repeatable: true})
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +287,7 @@ func (c *Client) Paid(ctx context.Context, id string) (bool, error) {
 		return false, err
 	}
 	var paid bool
-	_, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: requestPath(id) + "/paid", Result: &paid, Repeatable: true})
+	_, err := c.http.Do(ctx, transport.Request{Op: op, PaymentID: id, Method: "GET", Path: requestPath(id) + "/paid", Result: &paid, Repeatable: true})
 	return paid, err
 }
 
@@ -298,7 +299,7 @@ type WaitOptions struct {
 	MaxInterval time.Duration // the wait doubles up to this; 0: 15 s
 }
 
-// WaitPaid polls until the request is paid (StatusSettled), has expired (StatusExpired), or
+// WaitPaid polls until the request is paid (RequestSettled), has expired (RequestExpired), or
 // ctx ends (ctx's error). The wait between polls doubles from MinInterval to MaxInterval and
 // never runs past the request's expiry, when one last check decides. Prefer webhooks where
 // the merchant can receive them: polling is the fallback the document describes.
@@ -313,16 +314,16 @@ func (c *Client) WaitPaid(ctx context.Context, id string, opts *WaitOptions) (Re
 	maxI = max(maxI, minI)
 	req, err := c.GetRequest(ctx, id, nil)
 	if err != nil {
-		return StatusPending, err
+		return RequestPending, err
 	}
 	wait := minI
 	for {
 		paid, err := c.Paid(ctx, id)
 		if err != nil {
-			return StatusPending, err
+			return RequestPending, err
 		}
 		t := now()
-		if s := statusOf(paid, req.ExpiresAt, t); s != StatusPending {
+		if s := statusOf(paid, req.ExpiresAt, t); s != RequestPending {
 			return s, nil
 		}
 		d := wait
@@ -334,7 +335,7 @@ func (c *Client) WaitPaid(ctx context.Context, id string, opts *WaitOptions) (Re
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return StatusPending, ctx.Err()
+			return RequestPending, ctx.Err()
 		case <-timer.C:
 		}
 		wait = min(wait*2, maxI)

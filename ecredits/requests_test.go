@@ -289,11 +289,11 @@ func TestStatusOf(t *testing.T) {
 		expires time.Time
 		want    RequestStatus
 	}{
-		{true, t0.Add(-time.Hour), StatusSettled},
-		{false, t0.Add(-time.Nanosecond), StatusExpired},
-		{false, t0, StatusExpired},
-		{false, t0.Add(time.Second), StatusPending},
-		{false, time.Time{}, StatusPending},
+		{true, t0.Add(-time.Hour), RequestSettled},
+		{false, t0.Add(-time.Nanosecond), RequestExpired},
+		{false, t0, RequestExpired},
+		{false, t0.Add(time.Second), RequestPending},
+		{false, time.Time{}, RequestPending},
 	}
 	for _, tt := range tests {
 		if got := statusOf(tt.paid, tt.expires, t0); got != tt.want {

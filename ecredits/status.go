@@ -12,19 +12,19 @@ type RequestStatus int
 
 // The statuses of a transaction request.
 const (
-	StatusPending RequestStatus = 0 // not fully paid yet
-	StatusSettled RequestStatus = 1 // paid
-	StatusExpired RequestStatus = 2 // not paid in time; a new request is needed
+	RequestPending RequestStatus = 0 // not fully paid yet
+	RequestSettled RequestStatus = 1 // paid
+	RequestExpired RequestStatus = 2 // not paid in time; a new request is needed
 )
 
 // String returns the document's name of s, or "Unknown(n)".
 func (s RequestStatus) String() string {
 	switch s {
-	case StatusPending:
+	case RequestPending:
 		return "Pending"
-	case StatusSettled:
+	case RequestSettled:
 		return "Settled"
-	case StatusExpired:
+	case RequestExpired:
 		return "Expired"
 	}
 	return "Unknown(" + strconv.Itoa(int(s)) + ")"
@@ -33,11 +33,11 @@ func (s RequestStatus) String() string {
 // PaykitStatus maps s to paykit's vocabulary; an unknown value is StatusUnknown.
 func (s RequestStatus) PaykitStatus() paykit.Status {
 	switch s {
-	case StatusPending:
+	case RequestPending:
 		return paykit.StatusPending
-	case StatusSettled:
+	case RequestSettled:
 		return paykit.StatusSucceeded
-	case StatusExpired:
+	case RequestExpired:
 		return paykit.StatusExpired
 	}
 	return paykit.StatusUnknown
@@ -49,11 +49,11 @@ func (s RequestStatus) PaykitStatus() paykit.Status {
 func statusOf(paid bool, expiresAt, now time.Time) RequestStatus {
 	switch {
 	case paid:
-		return StatusSettled
+		return RequestSettled
 	case !expiresAt.IsZero() && !now.Before(expiresAt):
-		return StatusExpired
+		return RequestExpired
 	}
-	return StatusPending
+	return RequestPending
 }
 
 // now is swappable so tests can move time.

@@ -43,9 +43,9 @@ func TestVerifyWebhook(t *testing.T) {
 		kind   error
 		status RequestStatus
 	}{
-		{"settled", webhookBody(t, vectorID, 1, vectorSig), nil, StatusSettled},
-		{"pending", webhookBody(t, vectorID, 0, vectorSig), nil, StatusPending},
-		{"expired", webhookBody(t, vectorID, 2, vectorSig), nil, StatusExpired},
+		{"settled", webhookBody(t, vectorID, 1, vectorSig), nil, RequestSettled},
+		{"pending", webhookBody(t, vectorID, 0, vectorSig), nil, RequestPending},
+		{"expired", webhookBody(t, vectorID, 2, vectorSig), nil, RequestExpired},
 		{"unknown status kept", webhookBody(t, vectorID, 7, vectorSig), nil, RequestStatus(7)},
 		{"wrong signature", webhookBody(t, vectorID, 1, Sign("other", vectorID)), paykit.ErrInvalidSignature, 0},
 		{"signature of another id", webhookBody(t, vectorID, 1, Sign(vectorSecret, "70df7b42-2926-4fa7-8fed-c5805f823168")), paykit.ErrInvalidSignature, 0},
@@ -84,15 +84,15 @@ func TestVerifyWebhook(t *testing.T) {
 func TestRequestStatusMapping(t *testing.T) {
 	t.Parallel()
 	for s, want := range map[RequestStatus]paykit.Status{
-		StatusPending: paykit.StatusPending, StatusSettled: paykit.StatusSucceeded,
-		StatusExpired: paykit.StatusExpired, RequestStatus(9): paykit.StatusUnknown, RequestStatus(-1): paykit.StatusUnknown,
+		RequestPending: paykit.StatusPending, RequestSettled: paykit.StatusSucceeded,
+		RequestExpired: paykit.StatusExpired, RequestStatus(9): paykit.StatusUnknown, RequestStatus(-1): paykit.StatusUnknown,
 	} {
 		if got := s.PaykitStatus(); got != want {
 			t.Errorf("%v.PaykitStatus() = %s, want %s", s, got, want)
 		}
 	}
-	if StatusSettled.String() != "Settled" || RequestStatus(9).String() != "Unknown(9)" {
-		t.Errorf("String: %s %s", StatusSettled, RequestStatus(9))
+	if RequestSettled.String() != "Settled" || RequestStatus(9).String() != "Unknown(9)" {
+		t.Errorf("String: %s %s", RequestSettled, RequestStatus(9))
 	}
 }
 

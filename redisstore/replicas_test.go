@@ -194,7 +194,7 @@ func TestThreeReplicasECredits(t *testing.T) {
 	mux := http.NewServeMux()
 	shop := httptest.NewServer(mux)
 	t.Cleanup(shop.Close)
-	fake := ecreditstest.NewServer(ecreditstest.Config{WebhookURL: shop.URL + "/webhooks/ecredits", RetryMinWait: 10 * time.Millisecond, RetryMaxWait: 100 * time.Millisecond})
+	fake := ecreditstest.NewServer(ecreditstest.Config{NotifyURL: shop.URL + "/webhooks/ecredits", RetryMinWait: 10 * time.Millisecond, RetryMaxWait: 100 * time.Millisecond})
 	t.Cleanup(fake.Close)
 
 	runs := newCounter()
@@ -232,7 +232,7 @@ func TestThreeReplicasECredits(t *testing.T) {
 		hash, err := fake.Pay(id) // the fake's webhook goes out now
 		require.NoError(t, err)
 		delivered.Add(1)
-		body := ecreditstest.WebhookBody(ecreditstest.DefaultWebhookSecret, ecredits.WebhookEvent{RequestID: id, Status: ecredits.StatusSettled, TransactionHash: hash})
+		body := ecreditstest.WebhookBody(ecreditstest.DefaultWebhookSecret, ecredits.WebhookEvent{RequestID: id, Status: ecredits.RequestSettled, TransactionHash: hash})
 		for c := range 4 {
 			wg.Add(1)
 			go func() {

@@ -8,7 +8,7 @@
 //	mux := http.NewServeMux()
 //	shop := httptest.NewServer(mux) // 1. the merchant's server, listening first
 //	srv := ecreditstest.NewServer(ecreditstest.Config{ // 2. the fake
-//		WebhookURL: shop.URL + "/webhooks/ecredits",
+//		NotifyURL: shop.URL + "/webhooks/ecredits",
 //	})
 //	client, _ := ecredits.New(ecredits.Config{ // 3. the client
 //		ClientID: ecreditstest.DefaultClientID, Secret: ecreditstest.DefaultSecret,
@@ -45,7 +45,7 @@
 // "https://auth.ecredits.com/payment?code=<id>", /payments as a list of hashes (more than one
 // when the customer pays twice), /paid as a bare boolean, and the webhook: a POST of
 // {"requestId","status","transactionHash","signature","testMode"} to the URL configured in
-// the portal (Config.WebhookURL, SetWebhookURL — not per request), status 0 Pending,
+// the portal (Config.NotifyURL, SetNotifyURL — not per request), status 0 Pending,
 // 1 Settled, 2 Expired (ecredits.RequestStatus), signature = base64(HMAC-SHA256(key =
 // signing secret, message = lower-case(requestId))) as ecredits.Sign makes it (the fake
 // signs on its own code, so that the SDK's tests compare two implementations), redelivered
@@ -69,7 +69,8 @@
 //   - qrCodeBase64 is a placeholder GIF (not a real QR code) whenever generateQrCode is true;
 //     qrCodeHtml is an HTML fragment when generateQrCode is true and qrCodeType is
 //     HtmlEmbedded, else null. testMode is remembered and sent in webhooks but not shown in the
-//     request. The request shows no status field: /paid and expiresAt tell the state.
+//     request. The request shows no status field: /paid and expiresAt tell the state. An
+//     empty paymentReference is kept as none: answered as null, like a missing one.
 //   - The token is an HS256 JWT (sub = client id, jti, iat, exp) signed with a random key made
 //     per server. Its exp claim is rounded up to a whole second; the server expires it at the
 //     exact expiresAt it answered. A token expires when the server's clock reaches expiresAt.
@@ -80,7 +81,7 @@
 // # Simulating the customer and the provider
 //
 // Pay (the customer pays) and Expire (eCredits expires the request) act on a payment id and
-// send a webhook; RevokeTokens, SetTokenLifetime, Advance and SetWebhookURL change the rest
+// send a webhook; RevokeTokens, SetTokenLifetime, Advance and SetNotifyURL change the rest
 // of the state. Request, AuthCount, CallLog, Calls, Deliveries and WaitDelivered observe it;
 // Redeliver replays a payment's latest webhook.
 //
@@ -98,7 +99,10 @@
 // safe for concurrent use.
 //
 // For merchants testing their own webhook handler without a server, WebhookBody and
-// NewWebhookRequest build signed notifications from an ecredits.WebhookEvent.
+// NewWebhookRequest build signed notifications from an ecredits.WebhookEvent. For mocks of
+// the API (httpmock's responders), AuthBody, RequestBody, PaidBody and PaymentsBody return
+// exactly the bodies the fake answers for the same state (a test holds them to it); package
+// ecredits' section "Testing with httpmock" and its Example show them in use.
 //
 // The provider's document is the "eCredits Widget API" page published by eCredits
 // (docs.ecredits.com); the Swagger UI of the real service is at /swagger/index.html.

@@ -32,7 +32,7 @@ func Example() {
 	defer shop.Close()
 
 	// 2. The fake, with the webhook URL the eCredits portal would hold.
-	srv := ecreditstest.NewServer(ecreditstest.Config{WebhookURL: shop.URL + "/webhooks/ecredits"})
+	srv := ecreditstest.NewServer(ecreditstest.Config{NotifyURL: shop.URL + "/webhooks/ecredits"})
 	defer srv.Close()
 
 	// 3. The client, pointed at the fake, and the merchant's webhook handler.
@@ -90,7 +90,7 @@ func Example_widgetAPI() {
 	}))
 	defer hook.Close()
 
-	srv := ecreditstest.NewServer(ecreditstest.Config{WebhookURL: hook.URL})
+	srv := ecreditstest.NewServer(ecreditstest.Config{NotifyURL: hook.URL})
 	defer srv.Close()
 
 	post := func(path, token, body string) []byte {
@@ -145,7 +145,7 @@ func ExampleNewWebhookRequest() {
 	})
 	req := ecreditstest.NewWebhookRequest("/webhooks/ecredits", ecreditstest.DefaultWebhookSecret, ecredits.WebhookEvent{
 		RequestID:       "70df7B42-2926-4fa7-8fed-c5805f823167",
-		Status:          ecredits.StatusSettled,
+		Status:          ecredits.RequestSettled,
 		TransactionHash: "0x9c81985ce77c8e9990d854460d14462cd1737136df66efd17f31cdba66e41963",
 	})
 	handler.ServeHTTP(httptest.NewRecorder(), req)

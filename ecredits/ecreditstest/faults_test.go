@@ -217,7 +217,7 @@ func TestCloseEndsSlowCalls(t *testing.T) {
 func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
 	hook := newReceiver(t, func(int) int { return 200 })
-	s := newServer(t, Config{WebhookURL: hook.URL})
+	s := newServer(t, Config{NotifyURL: hook.URL})
 	tok := login(t, s)
 	s.FailNext(5, 503)
 	s.MalformedNext(5)

@@ -189,7 +189,7 @@ func (s *Server) createRequest(r *http.Request) response {
 	}
 
 	t := &txRequest{id: id, testMode: testMode}
-	if hasRef {
+	if hasRef && ref != "" { // an empty reference is no reference: answered as null
 		t.paymentReference = &ref
 	}
 	if len(errs) == 0 {
@@ -302,7 +302,7 @@ func (s *Server) Pay(paymentID string) (string, error) {
 	}
 	hash := "0x" + randomHex(32)
 	t.payments = append(t.payments, hash)
-	s.queueWebhookLocked(ecredits.WebhookEvent{RequestID: t.id, Status: ecredits.StatusSettled, TransactionHash: hash, TestMode: t.testMode})
+	s.queueWebhookLocked(ecredits.WebhookEvent{RequestID: t.id, Status: ecredits.RequestSettled, TransactionHash: hash, TestMode: t.testMode})
 	return hash, nil
 }
 
@@ -322,7 +322,7 @@ func (s *Server) Expire(paymentID string) error {
 	if now := s.Now(); now.Before(t.expiresAt) {
 		t.expiresAt = now.Add(-time.Second)
 	}
-	s.queueWebhookLocked(ecredits.WebhookEvent{RequestID: t.id, Status: ecredits.StatusExpired, TestMode: t.testMode})
+	s.queueWebhookLocked(ecredits.WebhookEvent{RequestID: t.id, Status: ecredits.RequestExpired, TestMode: t.testMode})
 	return nil
 }
 

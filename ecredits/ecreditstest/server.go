@@ -67,11 +67,11 @@ type Config struct {
 	ClientID      string // business id accepted at /api/authentication; DefaultClientID
 	Secret        string // API key accepted at /api/authentication; DefaultSecret
 	WebhookSecret string // key of the webhook signature; DefaultWebhookSecret
-	// WebhookURL is the merchant's webhook as configured in the eCredits portal: every
+	// NotifyURL is the merchant's webhook as configured in the eCredits portal: every
 	// webhook goes there (eCredits has no per-request URL). Empty: no webhooks are sent.
 	// Give it here, before the merchant's handler exists, by listening first: see the
-	// package's Example. SetWebhookURL changes it later.
-	WebhookURL      string
+	// package's Example. SetNotifyURL changes it later.
+	NotifyURL       string
 	TokenLifetime   time.Duration // DefaultTokenLifetime
 	RequestLifetime time.Duration // DefaultRequestLifetime
 	ECSPerEUR       int64         // integer exchange rate; DefaultECSPerEUR
@@ -81,9 +81,9 @@ type Config struct {
 	RetryMinWait        time.Duration // DefaultRetryMinWait
 	RetryMaxWait        time.Duration // DefaultRetryMaxWait
 	MaxDeliveryAttempts int           // DefaultMaxDeliveryAttempts
-	// WebhookClient sends webhooks; nil: a client of the server's own with a 5-second
+	// NotifyClient sends webhooks; nil: a client of the server's own with a 5-second
 	// timeout that follows no redirects.
-	WebhookClient *http.Client
+	NotifyClient *http.Client
 
 	// Now is the server's clock; nil: time.Now. Advance moves it forward.
 	Now func() time.Time
@@ -176,8 +176,8 @@ func NewServer(cfg Config) *Server {
 		Malformed:    malformed,
 		MaxBody:      maxBody,
 		Now:          cfg.Now,
-		NotifyURL:    cfg.WebhookURL,
-		NotifyClient: cfg.WebhookClient,
+		NotifyURL:    cfg.NotifyURL,
+		NotifyClient: cfg.NotifyClient,
 		Retry:        fakeserver.Retry{MinWait: cfg.RetryMinWait, MaxWait: cfg.RetryMaxWait, MaxAttempts: cfg.MaxDeliveryAttempts},
 		PaymentKey:   idKey, // request ids compare ignoring case
 	})
@@ -201,10 +201,10 @@ func (s *Server) Now() time.Time { return s.fake.Now() }
 // transaction requests whose expiry it passes are expired; no webhook is sent for that.
 func (s *Server) Advance(d time.Duration) { s.fake.Advance(d) }
 
-// SetWebhookURL changes the merchant's webhook URL, as the portal does. Empty: no webhooks.
-// It applies to webhooks of events after the call. Config.WebhookURL gives it from the
+// SetNotifyURL changes the merchant's webhook URL, as the portal does. Empty: no webhooks.
+// It applies to webhooks of events after the call. Config.NotifyURL gives it from the
 // start, which is what a test wants (see the Example); this is for changing it.
-func (s *Server) SetWebhookURL(u string) { s.fake.SetNotifyURL(u) }
+func (s *Server) SetNotifyURL(u string) { s.fake.SetNotifyURL(u) }
 
 // SetTokenLifetime changes the lifetime of tokens issued after the call.
 func (s *Server) SetTokenLifetime(d time.Duration) {

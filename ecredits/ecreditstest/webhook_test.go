@@ -39,12 +39,12 @@ func TestSign(t *testing.T) {
 
 func TestWebhookHelpers(t *testing.T) {
 	t.Parallel()
-	ev := ecredits.WebhookEvent{RequestID: docID, Status: ecredits.StatusSettled, TransactionHash: "0x" + strings.Repeat("ab", 32), TestMode: true}
+	ev := ecredits.WebhookEvent{RequestID: docID, Status: ecredits.RequestSettled, TransactionHash: "0x" + strings.Repeat("ab", 32), TestMode: true}
 	body := WebhookBody(DefaultWebhookSecret, ev)
 	want := `{"requestId":"` + docID + `","status":1,"transactionHash":"0x` + strings.Repeat("ab", 32) +
 		`","signature":"f41RNMrifDO3/KB6dBB+MafKoSWb00ijzIOLk25KHks=","testMode":true}`
 	assert.Equal(t, want, string(body))
-	expired := WebhookBody("s", ecredits.WebhookEvent{RequestID: docID, Status: ecredits.StatusExpired})
+	expired := WebhookBody("s", ecredits.WebhookEvent{RequestID: docID, Status: ecredits.RequestExpired})
 	assert.Contains(t, string(expired), `"status":2,"transactionHash":null,`)
 
 	// What the helpers build, the SDK verifies.
@@ -105,7 +105,7 @@ func TestWebhookRetriesUntil200(t *testing.T) {
 	t.Parallel()
 	codes := []int{500, 404, 204, 200}
 	rc := newReceiver(t, func(n int) int { return codes[min(n, len(codes))-1] })
-	s := newServer(t, Config{WebhookURL: rc.URL, RetryMinWait: time.Millisecond, RetryMaxWait: 2 * time.Millisecond})
+	s := newServer(t, Config{NotifyURL: rc.URL, RetryMinWait: time.Millisecond, RetryMaxWait: 2 * time.Millisecond})
 	tok := login(t, s)
 	create(t, s, tok, `{"id":"`+docID+`","amountDue":99.99,"currencyCode":"EUR","testMode":true}`)
 	ctx := guardCtx(t)
@@ -139,11 +139,11 @@ func TestWebhookRetriesUntil200(t *testing.T) {
 	assert.Equal(t, codes, got)
 }
 
-func TestWebhookURLFromConfigAndChanged(t *testing.T) {
+func TestNotifyURLFromConfigAndChanged(t *testing.T) {
 	t.Parallel()
 	first := newReceiver(t, func(int) int { return 200 })
 	second := newReceiver(t, func(int) int { return 200 })
-	s := newServer(t, Config{WebhookURL: first.URL, WebhookSecret: "other secret"})
+	s := newServer(t, Config{NotifyURL: first.URL, WebhookSecret: "other secret"})
 	tok := login(t, s)
 	create(t, s, tok, ecsBody(docID, "1"))
 	create(t, s, tok, ecsBody(guid(1), "1"))
@@ -152,15 +152,15 @@ func TestWebhookURLFromConfigAndChanged(t *testing.T) {
 
 	requirePay(t, s, docID)
 	require.NoError(t, s.WaitDelivered(ctx, docID))
-	s.SetWebhookURL(second.URL)
+	s.SetNotifyURL(second.URL)
 	require.NoError(t, s.Expire(guid(1)))
 	require.NoError(t, s.WaitDelivered(ctx, strings.ToUpper(guid(1))))
 	assert.Len(t, first.received(), 1)
-	assert.Equal(t, []string{string(WebhookBody("other secret", ecredits.WebhookEvent{RequestID: guid(1), Status: ecredits.StatusExpired}))},
+	assert.Equal(t, []string{string(WebhookBody("other secret", ecredits.WebhookEvent{RequestID: guid(1), Status: ecredits.RequestExpired}))},
 		stringsOf(second.received()))
 
 	// No URL configured: nothing is sent and WaitDelivered says so, at once.
-	s.SetWebhookURL("")
+	s.SetNotifyURL("")
 	require.ErrorIs(t, s.WaitDelivered(ctx, guid(2)), ErrNoNotifyURL)
 	requirePay(t, s, guid(2))
 	require.ErrorIs(t, s.WaitDelivered(ctx, guid(2)), ErrNoNotifyURL)
@@ -181,7 +181,7 @@ func stringsOf(bs [][]byte) []string {
 func TestWebhookPayTwice(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, func(int) int { return 200 })
-	s := newServer(t, Config{WebhookURL: rc.URL})
+	s := newServer(t, Config{NotifyURL: rc.URL})
 	create(t, s, login(t, s), ecsBody(docID, "1"))
 	ctx := guardCtx(t)
 	requirePay(t, s, docID)
@@ -203,7 +203,7 @@ func TestWebhookPayTwice(t *testing.T) {
 func TestWebhookGivesUp(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, func(int) int { return 503 })
-	s := newServer(t, Config{WebhookURL: rc.URL, MaxDeliveryAttempts: 3, RetryMinWait: time.Millisecond})
+	s := newServer(t, Config{NotifyURL: rc.URL, MaxDeliveryAttempts: 3, RetryMinWait: time.Millisecond})
 	create(t, s, login(t, s), ecsBody(docID, "1"))
 	ctx := guardCtx(t)
 	requirePay(t, s, docID)
@@ -218,7 +218,7 @@ func TestWebhookGivesUp(t *testing.T) {
 func TestWebhookRedeliver(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, func(int) int { return 200 })
-	s := newServer(t, Config{WebhookURL: rc.URL})
+	s := newServer(t, Config{NotifyURL: rc.URL})
 	create(t, s, login(t, s), ecsBody(docID, "1"))
 	ctx := guardCtx(t)
 	requirePay(t, s, docID)
@@ -234,7 +234,7 @@ func TestWebhookRedeliver(t *testing.T) {
 func TestCloseStopsDeliveries(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, func(int) int { return 500 })
-	s := NewServer(Config{WebhookURL: rc.URL, RetryMinWait: 5 * time.Millisecond, RetryMaxWait: 5 * time.Millisecond})
+	s := NewServer(Config{NotifyURL: rc.URL, RetryMinWait: 5 * time.Millisecond, RetryMaxWait: 5 * time.Millisecond})
 	tok := login(t, s)
 	create(t, s, tok, ecsBody(docID, "1"))
 	ctx := guardCtx(t)

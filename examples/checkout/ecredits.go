@@ -25,7 +25,7 @@ func runECredits(ctx context.Context, out io.Writer) error {
 	defer shop.Close()
 	webhookURL := shop.URL + "/webhooks/ecredits"
 
-	fake := ecreditstest.NewServer(ecreditstest.Config{WebhookURL: webhookURL})
+	fake := ecreditstest.NewServer(ecreditstest.Config{NotifyURL: webhookURL})
 	defer fake.Close()
 	say("fake eCredits API listening on %s", fake.URL)
 

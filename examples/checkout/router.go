@@ -34,7 +34,7 @@ func runRouter(ctx context.Context, out io.Writer) error {
 	defer shop.Close()
 	const oenHeader, oenValue = "X-Shop-Auth", "agreed-with-ecster"
 
-	ecrFake := ecreditstest.NewServer(ecreditstest.Config{WebhookURL: shop.URL + "/webhooks/ecredits"})
+	ecrFake := ecreditstest.NewServer(ecreditstest.Config{NotifyURL: shop.URL + "/webhooks/ecredits"})
 	defer ecrFake.Close()
 	entFake := entrecardtest.NewServer(entrecardtest.Config{})
 	defer entFake.Close()

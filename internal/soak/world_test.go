@@ -95,7 +95,7 @@ func newWorld(t *testing.T) *world {
 	// function answer some of them 5xx, and the soak waits for every one to be delivered.
 	const minWait, maxWait, attempts = 2 * time.Millisecond, 40 * time.Millisecond, 1000
 	w.ecr = ecreditstest.NewServer(ecreditstest.Config{
-		WebhookURL:   hook(nameECredits),
+		NotifyURL:    hook(nameECredits),
 		RetryMinWait: minWait, RetryMaxWait: maxWait, MaxDeliveryAttempts: attempts,
 	})
 	w.ent = entrecardtest.NewServer(entrecardtest.Config{
