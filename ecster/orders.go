@@ -169,15 +169,17 @@ func (w *wireOrder) decode() Order {
 
 // GetOrder fetches an order by Ecster's id (GET /v1/orders/{orderId}).
 func (c *Client) GetOrder(ctx context.Context, orderID string) (*Order, error) {
-	return c.getOrder(ctx, "get order", orderID)
+	return c.getOrder(ctx, "get order", "", orderID)
 }
 
-func (c *Client) getOrder(ctx context.Context, op, orderID string) (*Order, error) {
+// getOrder fetches an order by Ecster's id; paymentID, when known, is the merchant's payment
+// id the call is about (for the attempt's log line).
+func (c *Client) getOrder(ctx context.Context, op, paymentID, orderID string) (*Order, error) {
 	if err := checkPathID("the order id", orderID); err != nil {
 		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "%v", err)
 	}
 	var w wireOrder
-	_, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: "/v1/orders/" + url.PathEscape(orderID), Result: &w, Repeatable: true})
+	_, err := c.http.Do(ctx, transport.Request{Op: op, PaymentID: paymentID, Method: "GET", Path: "/v1/orders/" + url.PathEscape(orderID), Result: &w, Repeatable: true})
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +246,7 @@ func (c *Client) findOrders(ctx context.Context, op string, q OrderQuery) ([]Ord
 		return nil, err
 	}
 	var w []wireOrder
-	_, err = c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: "/v1/orders", Query: v, Result: &w, Repeatable: true})
+	_, err = c.http.Do(ctx, transport.Request{Op: op, PaymentID: q.OrderReference, Method: "GET", Path: "/v1/orders", Query: v, Result: &w, Repeatable: true})
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +281,7 @@ func (c *Client) orderFor(ctx context.Context, op, id string) (*Order, error) {
 		// Ecster's documentation calls the search's answer order summaries: the
 		// transactions, which the operations and their references need, come with the
 		// order itself.
-		full, err := c.getOrder(ctx, op, newest.ID)
+		full, err := c.getOrder(ctx, op, id, newest.ID)
 		if err != nil {
 			return nil, err
 		}

@@ -28,7 +28,9 @@ var now = time.Now
 // CreatePayment creates a checkout cart and returns a pending payment whose Action is an
 // ActionClientToken holding the cart key, for Ecster's checkout script in the consumer's
 // browser. The cart becomes an order when the consumer completes the checkout; until then
-// GetPayment is paykit.ErrNotFound and ProviderID is empty.
+// ProviderID is empty, and GetPayment on this Client answers the payment as this call
+// returned it (another Client, e.g. another replica, answers paykit.ErrNotFound). Reference
+// is the id: Ecster keeps one reference, the orderReference, and every read answers it.
 //
 // req.Items are required (Ecster needs a VAT rate per row) and must add up to req.Amount;
 // req.ID (NewID when empty, at most 64 characters) is the orderReference; req.NotifyURL is
@@ -108,8 +110,8 @@ func (c *Client) createPayment(ctx context.Context, op string, req paykit.Paymen
 	}
 
 	var made *Cart
-	if key := c.carts.get(req.ID); key != "" {
-		made, err = c.UpdateCart(ctx, key, cart)
+	if prev, ok := c.carts.get(req.ID); ok {
+		made, err = c.UpdateCart(ctx, prev.key, cart)
 		if err != nil && (errors.Is(err, paykit.ErrNotFound) || errors.Is(err, paykit.ErrInvalidRequest) || errors.Is(err, paykit.ErrUnprocessable)) {
 			// The old key is gone (completed, expired, or replaced by an update whose
 			// answer was lost): a new cart it is.
@@ -124,23 +126,28 @@ func (c *Client) createPayment(ctx context.Context, op string, req paykit.Paymen
 			return nil, perr.WithOp(err, op)
 		}
 	}
-	c.carts.put(req.ID, made.Key)
-	reference := req.Reference
-	if reference == "" {
-		reference = req.ID
-	}
-	zero := paykit.Money{Currency: req.Amount.Currency}
+	e := cartEntry{key: made.Key, amount: req.Amount, created: now()}
+	c.carts.put(req.ID, e)
+	return pending(req.ID, e), nil
+}
+
+// pending is the payment id whose cart e this client made, while the consumer has not
+// completed the checkout: what CreatePayment returns, and GetPayment until the order exists.
+// Its Reference is the id, as on every read of the order (Ecster keeps one reference, the
+// orderReference, and it holds the id).
+func pending(id string, e cartEntry) *paykit.Payment {
+	zero := paykit.Money{Currency: e.amount.Currency}
 	return &paykit.Payment{
 		Provider:  ProviderName,
-		ID:        req.ID,
-		Reference: reference,
-		Amount:    req.Amount,
+		ID:        id,
+		Reference: id,
+		Amount:    e.amount,
 		Captured:  zero,
 		Refunded:  zero,
 		Status:    paykit.StatusPending,
-		Action:    &paykit.Action{Type: paykit.ActionClientToken, Token: made.Key},
-		CreatedAt: now(),
-	}, nil
+		Action:    &paykit.Action{Type: paykit.ActionClientToken, Token: e.key},
+		CreatedAt: e.created,
+	}
 }
 
 func consumerOf(cu *paykit.Customer) *Consumer {
@@ -164,7 +171,8 @@ func consumerOf(cu *paykit.Customer) *Consumer {
 }
 
 // payment turns an order into paykit's Payment: Captured is debitedAmount, Refunded
-// creditedAmount, Status the contract's map (OrderStatus.PaykitStatus).
+// creditedAmount, Status the contract's map (OrderStatus.PaykitStatus), Reference the
+// orderReference, which is the payment id.
 func (c *Client) payment(o *Order) *paykit.Payment {
 	return &paykit.Payment{
 		Provider:       ProviderName,
@@ -180,14 +188,24 @@ func (c *Client) payment(o *Order) *paykit.Payment {
 	}
 }
 
-// GetPayment fetches the newest order whose orderReference is id. It is paykit.ErrNotFound
-// while the consumer has not completed the checkout (a cart is no order yet).
+// GetPayment fetches the newest order whose orderReference is id. Until the consumer has
+// completed the checkout Ecster knows no order (a cart is none, and carts cannot be read):
+// a payment this Client created is then pending, with its cart key in an ActionClientToken,
+// as CreatePayment returned it, so that an order page shown right after the checkout began
+// works. A Client that did not create it (another replica, or this one after a restart or
+// after forgetting it: it remembers the last 10,000 carts at most) answers
+// paykit.ErrNotFound until the order exists. Reference is the payment id on every call.
 func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, error) {
 	const op = "get payment"
 	if err := checkOrderReference(id); err != nil {
 		return nil, perr.WithPaymentID(perr.Errorf(op, paykit.ErrInvalidRequest, "%v", err), op, id)
 	}
 	o, err := c.orderFor(ctx, op, id)
+	if errors.Is(err, paykit.ErrNotFound) {
+		if e, ok := c.carts.get(id); ok {
+			return pending(id, e), nil
+		}
+	}
 	if err != nil {
 		return nil, perr.WithPaymentID(err, op, id)
 	}
@@ -195,11 +213,16 @@ func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, er
 }
 
 // Capture debits amount of the order (a DEBIT transaction); a zero Money debits all that
-// remains, and an amount of 0 with a currency is paykit.ErrInvalidRequest (nothing sent). An
-// amount above what remains (the order's amount less what is debited or annulled) is
-// paykit.ErrInvalidRequest before anything is sent; an order Ecster does not let debit (not
-// READY or PARTIALLY_DELIVERED) is paykit.ErrUnprocessable (Ecster's 4424). It returns the
-// payment as it is after the debit.
+// remains, and an amount of 0 with a currency is paykit.ErrInvalidRequest (nothing sent). It
+// returns the payment as it is after the debit.
+//
+// What the order's state does not allow now is paykit.ErrUnprocessable, nothing sent:
+// nothing remains (after a Cancel, or a full capture), an amount above what remains (the
+// order's amount less what is debited or annulled), a payment whose checkout the consumer has
+// not completed (one this Client created: GetPayment shows it pending). So is an order Ecster
+// does not let debit (not READY or PARTIALLY_DELIVERED; Ecster's 4424). A request no order of
+// this payment could ever take is paykit.ErrInvalidRequest: an amount above the order's
+// amount, in another currency, or negative.
 //
 // With paykit.IdempotencyKey the debit carries TransactionReference(id, DEBIT, key), and the
 // order is read before anything is sent: when that reference is there the capture happened
@@ -218,9 +241,11 @@ func (c *Client) Capture(ctx context.Context, id string, amount paykit.Money, op
 // credits all that is debited and not credited, and an amount of 0 with a currency is
 // paykit.ErrInvalidRequest (nothing sent). Each CREDIT names the DEBIT it credits; a refund
 // larger than what one debit has left is split over several debits, oldest first, each part
-// with its own reference. An amount above what is debited and not credited is
-// paykit.ErrInvalidRequest before anything is sent. When one part of a split fails, the
-// parts before it stay credited and the error says how much was.
+// with its own reference. Nothing to credit, or an amount above what is debited and not
+// credited, is paykit.ErrUnprocessable before anything is sent (an amount above the order's
+// amount, or in another currency, is paykit.ErrInvalidRequest: no state allows it). When
+// one part of a split fails, the parts before it stay credited and the error says how much
+// was.
 //
 // With paykit.IdempotencyKey a repeat finds the refund's parts on the order: when they are
 // all there it returns the payment as it is, nothing sent; when only some are (a split that
@@ -235,8 +260,9 @@ func (c *Client) Refund(ctx context.Context, id string, amount paykit.Money, opt
 
 // Cancel annuls what the order has not debited (an ANNUL transaction): the order becomes
 // ANNULLED (canceled) when nothing was debited, FULLY_DELIVERED when part was. Nothing left
-// to annul is paykit.ErrInvalidRequest. With paykit.IdempotencyKey a repeat whose ANNUL is
-// on the order returns the payment as it is, nothing sent.
+// to annul (a second Cancel, or after a full capture) is paykit.ErrUnprocessable, nothing
+// sent. With paykit.IdempotencyKey a repeat whose ANNUL is on the order returns the payment
+// as it is, nothing sent.
 func (c *Client) Cancel(ctx context.Context, id string, opts ...paykit.CallOption) (*paykit.Payment, error) {
 	const op = "cancel"
 	p, err := c.operate(ctx, op, id, paykit.Money{}, TransactionAnnul, opts)
@@ -265,6 +291,11 @@ func (c *Client) operate(ctx context.Context, op, id string, amount paykit.Money
 	defer unlock()
 	o, err := c.orderFor(ctx, op, id)
 	if err != nil {
+		if _, ok := c.carts.get(id); ok && errors.Is(err, paykit.ErrNotFound) {
+			// GetPayment shows this payment pending: the operation is valid, its time has
+			// not come.
+			return nil, perr.Unprocessable(op, "the payment is pending: the consumer has not completed the checkout, so there is no order yet")
+		}
 		return nil, err
 	}
 	if amount.Currency != "" && amount.Currency != o.Currency {
@@ -306,13 +337,18 @@ func (c *Client) operate(ctx context.Context, op, id string, amount paykit.Money
 	default:
 		rest, what = o.Remaining(), "remains to capture"
 	}
+	// A request the order's state refuses now (nothing remains, or less than asked) is
+	// ErrUnprocessable: it would be valid on an order in another state. One no order of this
+	// amount could ever take is ErrInvalidRequest: the request itself is wrong.
 	switch {
 	case want == 0 && rest == 0:
-		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "nothing %s", what)
+		return nil, perr.Unprocessable(op, "nothing %s (the order is %s)", what, o.Status)
 	case want == 0:
 		want = rest
+	case want > o.Amount:
+		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "%s exceeds the order's amount, %s", o.Money(want), o.Money(o.Amount))
 	case want > rest:
-		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "%s exceeds the %s that %s", o.Money(want), o.Money(rest), what)
+		return nil, perr.Unprocessable(op, "%s exceeds the %s that %s (the order is %s)", o.Money(want), o.Money(rest), what, o.Status)
 	}
 	var after *Order
 	if typ == TransactionCredit {
@@ -345,7 +381,7 @@ func (c *Client) refund(ctx context.Context, op, id string, o *Order, k string, 
 		}
 	}
 	if left > 0 {
-		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the debits have %d left to credit, less than the %d asked", amount-left, amount)
+		return nil, perr.Unprocessable(op, "the debits have %d left to credit, less than the %d asked", amount-left, amount)
 	}
 	base := reference(id, TransactionCredit, k)
 	var credited Amount
@@ -377,7 +413,7 @@ func (c *Client) refund(ctx context.Context, op, id string, o *Order, k string, 
 
 // send makes one transaction on order o and returns the order as it is after it.
 func (c *Client) send(ctx context.Context, op string, o *Order, typ TransactionType, r TransactionRequest) (*Order, error) {
-	res, fresh, _, err := c.transact(ctx, op, o.ID, typ, r)
+	res, fresh, _, err := c.transact(ctx, op, o.OrderReference, o.ID, typ, r)
 	if err != nil {
 		return nil, err
 	}

@@ -59,8 +59,9 @@ func TestCreatePaymentMakesACart(t *testing.T) {
 	assert.Equal(t, "Anna", cart.Consumer.Name.FirstName)
 	assert.Equal(t, "+46701234567", cart.Consumer.ContactInfo.Cellular.Number)
 
-	_, err = c.GetPayment(ctx, p.ID)
-	require.ErrorIs(t, err, paykit.ErrNotFound, "a cart is no order yet")
+	got, err := c.GetPayment(ctx, p.ID)
+	require.NoError(t, err, "a cart is no order yet, but this client made it")
+	assert.Equal(t, p, got, "pending with its Action until the order exists")
 }
 
 // The wire body of a cart, as the contract fixes it.

@@ -126,7 +126,7 @@ func TestGetPaymentFollowsTheOrder(t *testing.T) {
 	assert.Equal(t, paykit.StatusSucceeded, p.Status, "the rest annulled after a partial debit")
 	assert.Equal(t, sek(600), p.Captured)
 	_, err = c.Capture(ctx, partial, paykit.Money{})
-	require.ErrorIs(t, err, paykit.ErrInvalidRequest, "nothing remains to capture after the annulment")
+	require.ErrorIs(t, err, paykit.ErrUnprocessable, "nothing remains to capture after the annulment")
 
 	for control, want := range map[string]paykit.Status{"expire": paykit.StatusExpired, "block": paykit.StatusFailed, "manual": paykit.StatusPending, "decide": paykit.StatusAuthorized} {
 		id := ordered(t, ctx, srv, c, 1000, ecster.OrderPendingDecision)

@@ -59,7 +59,7 @@ type wireTxAnswer struct {
 
 // Debit debits (captures) amount of an order. See Credit for how a failure is resolved.
 func (c *Client) Debit(ctx context.Context, orderID string, r TransactionRequest) (*TransactionResult, error) {
-	res, _, _, err := c.transact(ctx, "debit", orderID, TransactionDebit, r)
+	res, _, _, err := c.transact(ctx, "debit", "", orderID, TransactionDebit, r)
 	return res, err
 }
 
@@ -73,22 +73,23 @@ func (c *Client) Debit(ctx context.Context, orderID string, r TransactionRequest
 // order cannot be read, or the caller's context ends, the error says that the outcome is
 // unknown and names the reference: read the order before deciding to send it again.
 func (c *Client) Credit(ctx context.Context, orderID string, r TransactionRequest) (*TransactionResult, error) {
-	res, _, _, err := c.transact(ctx, "credit", orderID, TransactionCredit, r)
+	res, _, _, err := c.transact(ctx, "credit", "", orderID, TransactionCredit, r)
 	return res, err
 }
 
 // Annul annuls amount of what an order has not debited. See Credit for how a failure is
 // resolved.
 func (c *Client) Annul(ctx context.Context, orderID string, r TransactionRequest) (*TransactionResult, error) {
-	res, _, _, err := c.transact(ctx, "annul", orderID, TransactionAnnul, r)
+	res, _, _, err := c.transact(ctx, "annul", "", orderID, TransactionAnnul, r)
 	return res, err
 }
 
-// transact sends one transaction and resolves its failures as Credit describes. fresh is the
-// order as read while resolving a failure, when that is how the result was found. reached
+// transact sends one transaction and resolves its failures as Credit describes; paymentID,
+// when known, is the merchant's payment id of the order (for the attempts' log lines). fresh
+// is the order as read while resolving a failure, when that is how the result was found. reached
 // reports that the transaction may have reached Ecster without the call learning that it
 // took effect: its reference must not be used for another operation.
-func (c *Client) transact(ctx context.Context, op, orderID string, typ TransactionType, r TransactionRequest) (res *TransactionResult, fresh *Order, reached bool, err error) {
+func (c *Client) transact(ctx context.Context, op, paymentID, orderID string, typ TransactionType, r TransactionRequest) (res *TransactionResult, fresh *Order, reached bool, err error) {
 	bad := func(format string, args ...any) (*TransactionResult, *Order, bool, error) {
 		return nil, nil, false, perr.Errorf(op, paykit.ErrInvalidRequest, format, args...)
 	}
@@ -116,7 +117,7 @@ func (c *Client) transact(ctx context.Context, op, orderID string, typ Transacti
 	for send := 1; ; send++ {
 		var out wireTxAnswer
 		_, sendErr := c.http.Do(ctx, transport.Request{
-			Op: op, Method: "POST", Path: path, Body: body, Result: &out,
+			Op: op, PaymentID: paymentID, Method: "POST", Path: path, Body: body, Result: &out,
 			// Never repeated by the transport once it may have reached Ecster: only the
 			// order, read below, says whether to send it again.
 			Repeatable: false,
@@ -137,7 +138,7 @@ func (c *Client) transact(ctx context.Context, op, orderID string, typ Transacti
 			// A resend refused after an earlier send may have reached Ecster: that earlier
 			// one may have landed since the order was read (a debit then leaves nothing to
 			// debit again, which is why this one was refused). The order tells.
-			if o, getErr := c.getOrder(ctx, op, orderID); getErr == nil {
+			if o, getErr := c.getOrder(ctx, op, paymentID, orderID); getErr == nil {
 				if tx := o.transaction(ref); tx != nil && tx.Type == typ && tx.Amount == r.Amount {
 					return &TransactionResult{OrderStatus: o.Status, Transaction: *tx}, o, false, nil
 				}
@@ -174,7 +175,7 @@ func (c *Client) transact(ctx context.Context, op, orderID string, typ Transacti
 				return nil, nil, true, outcome(sendErr, op, err, ref, "no answer came, and the caller's context ended before the order could be read to tell whether it was processed")
 			}
 		}
-		o, getErr := c.getOrder(ctx, op, orderID)
+		o, getErr := c.getOrder(ctx, op, paymentID, orderID)
 		if getErr != nil {
 			kind := error(paykit.ErrUnavailable)
 			if cerr := ctx.Err(); cerr != nil {

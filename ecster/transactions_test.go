@@ -248,16 +248,17 @@ func TestRefundIsSplitOverDebits(t *testing.T) {
 		assert.Equal(t, base+"."+strconv.Itoa(i+1)+".600", cr.TransactionReference, "part %d of 600", i+1)
 	}
 
-	// More than is left is refused before anything is sent.
+	// More than is left is refused before anything is sent: the order's state, not the
+	// request, is what refuses it.
 	before := srv.Calls(http.MethodPost, ecstertest.RouteTransactions)
 	_, err = c.Refund(ctx, id, sek(301))
-	require.ErrorIs(t, err, paykit.ErrInvalidRequest)
+	require.ErrorIs(t, err, paykit.ErrUnprocessable)
 	assert.Equal(t, before, srv.Calls(http.MethodPost, ecstertest.RouteTransactions))
 	p, err = c.Refund(ctx, id, paykit.Money{})
 	require.NoError(t, err)
 	assert.Equal(t, paykit.StatusRefunded, p.Status)
 	_, err = c.Refund(ctx, id, paykit.Money{})
-	require.ErrorIs(t, err, paykit.ErrInvalidRequest, "nothing left to refund")
+	require.ErrorIs(t, err, paykit.ErrUnprocessable, "nothing left to refund")
 }
 
 // A split refund whose second part Ecster refuses reports what was credited before.
@@ -288,8 +289,10 @@ func TestSplitRefundFailingHalfWay(t *testing.T) {
 	assert.Equal(t, sek(300), p.Refunded)
 }
 
-// Amounts are checked before anything is sent: above what remains, another currency, a
-// negative amount.
+// Amounts are checked before anything is sent. One no order of this amount could take
+// (above the order's amount, another currency, negative) is ErrInvalidRequest: the request
+// is wrong. One the order's state refuses now (a refund before a capture, more than remains
+// after a capture) is ErrUnprocessable: valid on an order in another state.
 func TestAmountsAreCheckedBeforeSending(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, ecstertest.Config{}, ecster.Config{})
@@ -297,13 +300,22 @@ func TestAmountsAreCheckedBeforeSending(t *testing.T) {
 	id := ordered(t, ctx, srv, c, 1000, ecster.OrderReady)
 	for name, do := range map[string]func() error{
 		"capture above the amount": func() error { _, err := c.Capture(ctx, id, sek(1001)); return err },
+		"refund above the amount":  func() error { _, err := c.Refund(ctx, id, sek(1001)); return err },
 		"capture in EUR":           func() error { _, err := c.Capture(ctx, id, paykit.Money{Amount: 10, Currency: "EUR"}); return err },
 		"negative capture":         func() error { _, err := c.Capture(ctx, id, sek(-1)); return err },
-		"refund before a capture":  func() error { _, err := c.Refund(ctx, id, sek(1)); return err },
-		"refund all of nothing":    func() error { _, err := c.Refund(ctx, id, paykit.Money{}); return err },
 		"id too long":              func() error { _, err := c.Capture(ctx, strings.Repeat("x", 65), sek(1)); return err },
 	} {
-		require.ErrorIs(t, do(), paykit.ErrInvalidRequest, name)
+		err := do()
+		require.ErrorIs(t, err, paykit.ErrInvalidRequest, name)
+		require.NotErrorIs(t, err, paykit.ErrUnprocessable, name)
+	}
+	for name, do := range map[string]func() error{
+		"refund before a capture": func() error { _, err := c.Refund(ctx, id, sek(1)); return err },
+		"refund all of nothing":   func() error { _, err := c.Refund(ctx, id, paykit.Money{}); return err },
+	} {
+		err := do()
+		require.ErrorIs(t, err, paykit.ErrUnprocessable, name)
+		require.NotErrorIs(t, err, paykit.ErrInvalidRequest, name)
 	}
 	assert.Equal(t, 0, srv.Calls(http.MethodPost, ecstertest.RouteTransactions))
 
@@ -311,8 +323,15 @@ func TestAmountsAreCheckedBeforeSending(t *testing.T) {
 	require.ErrorIs(t, err, paykit.ErrNotFound, "no order for that id")
 	_, err = c.Capture(ctx, id, sek(700))
 	require.NoError(t, err)
+	before := srv.Calls(http.MethodPost, ecstertest.RouteTransactions)
 	_, err = c.Capture(ctx, id, sek(301))
-	require.ErrorIs(t, err, paykit.ErrInvalidRequest, "above what remains after a capture")
+	require.ErrorIs(t, err, paykit.ErrUnprocessable, "above what remains after a capture")
+	require.NotErrorIs(t, err, paykit.ErrInvalidRequest)
+	var pe *paykit.Error
+	require.ErrorAs(t, err, &pe)
+	assert.True(t, pe.Unprocessed, "nothing was sent")
+	assert.Equal(t, id, pe.PaymentID)
+	assert.Equal(t, before, srv.Calls(http.MethodPost, ecstertest.RouteTransactions))
 }
 
 // The caller's context ends after Ecster processed the debit but before the answer came:

@@ -160,7 +160,7 @@ func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error
 	case id == "" && signedID != "":
 		id = signedID
 	case id == "":
-		o, err := c.getOrder(r.Context(), op, oen.OrderID)
+		o, err := c.getOrder(r.Context(), op, "", oen.OrderID)
 		switch {
 		case errors.Is(err, paykit.ErrInvalidRequest):
 			// An orderId no path may carry (".", "..", control characters): malformed,

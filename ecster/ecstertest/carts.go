@@ -258,11 +258,7 @@ type cartAnswer struct {
 	} `json:"checkoutCart"`
 }
 
-func cartResponse(key string) response {
-	var a cartAnswer
-	a.CheckoutCart.Key = key
-	return jsonResponse(http.StatusCreated, a)
-}
+func cartResponse(key string) response { return bodyResponse(http.StatusCreated, CartBody(key)) }
 
 // createCart serves POST /v1/carts.
 func (s *Server) createCart(body []byte) response {

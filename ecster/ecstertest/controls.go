@@ -85,7 +85,7 @@ func (s *Server) completeCheckout(paymentID string, status ecster.OrderStatus) (
 		method: ecster.MethodInvoice, submethod: "INVOICE_SE_1", consumer: c.consumer, notifyURL: c.notifyURL,
 	}
 	if o.consumer == nil {
-		o.consumer = &ecster.Consumer{NationalID: DefaultNationalID, Name: &ecster.Name{FirstName: "Test", LastName: "Testsson"}}
+		o.consumer = defaultConsumer()
 	}
 	o.txs = append(o.txs, &transaction{id: randomID(20), typ: ecster.TransactionInitial, created: now, amount: c.amount})
 	if status == ecster.OrderFullyDelivered {

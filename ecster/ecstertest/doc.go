@@ -76,5 +76,18 @@
 // deliveries. The methods shared by every paykit fake are documented on the embedded
 // fakeserver Controls (see Server). The Server is safe for concurrent use.
 //
+// As in every paykit fake, an OEN goes to the notificationUrl its cart named, else to
+// Config.NotifyURL (SetNotifyURL changes it, e.g. once the merchant's handler exists), sent
+// by Config.NotifyClient; Now is the server's clock, Advance moves it, and Client is an
+// *http.Client that talks to the server.
+//
+// # Bodies for httpmock
+//
+// CartBody, OrdersBody, OrderBody, TransactionBody and ErrorBody return, byte for byte, what
+// the fake answers (its own answers are built by them, and a test compares them with its
+// HTTP answers), and NewOrder makes the order Pay makes: for a merchant's unit tests that mock
+// Ecster's API with httpmock instead of running the fake (see the ecster package's "Testing
+// with httpmock" and its Example_httpmock).
+//
 // For testing an OEN endpoint without a server, OEN and NewOENRequest build notifications.
 package ecstertest

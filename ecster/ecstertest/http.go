@@ -52,21 +52,15 @@ type ecsterError struct {
 	Message string `json:"message,omitempty"`
 }
 
-func jsonResponse(status int, v any) response {
-	b, err := json.Marshal(v)
-	if err != nil {
-		// Every value the fake answers with marshals; reaching this is a bug of the fake.
-		panic("ecstertest: marshal answer: " + err.Error())
-	}
-	return response{Status: status, Header: http.Header{"Content-Type": {contentTypeJSON}}, Body: b}
+// bodyResponse answers body, which the exported builders (CartBody, OrderBody, …) made.
+func bodyResponse(status int, body []byte) response {
+	return response{Status: status, Header: http.Header{"Content-Type": {contentTypeJSON}}, Body: body}
 }
 
+func jsonResponse(status int, v any) response { return bodyResponse(status, mustJSON(v)) }
+
 func errorResponse(status, code int, message string) response {
-	typ, ok := errorTypes[status]
-	if !ok {
-		typ = http.StatusText(status)
-	}
-	return jsonResponse(status, ecsterError{Code: code, Type: typ, Message: message})
+	return bodyResponse(status, ErrorBody(status, code, message))
 }
 
 func invalid(message string) response {

@@ -75,22 +75,10 @@ type transactionJSON struct {
 // examples); OENs are written in UTC with "Z", as Ecster's OEN example.
 var stockholm = time.FixedZone("CET", 3600)
 
-func (t *transaction) toJSON() transactionJSON {
-	return transactionJSON{ID: t.id, Type: string(t.typ), Created: ecster.FormatTimestamp(t.created.In(stockholm)), Amount: t.amount,
+// public is t as the client reads it.
+func (t *transaction) public() ecster.Transaction {
+	return ecster.Transaction{ID: t.id, Type: t.typ, Created: t.created, Amount: ecster.Amount(t.amount),
 		TransactionReference: t.reference, DebitTransaction: t.debit, Message: t.message}
-}
-
-func (s *Server) orderJSONLocked(o *order) orderJSON {
-	out := orderJSON{
-		ID: o.id, MerchantID: s.cfg.MerchantID, Status: string(o.status), Created: ecster.FormatTimestamp(o.created.In(stockholm)),
-		Amount: o.amount, Currency: o.currency, DebitedAmount: o.debited, CreditedAmount: o.credited,
-		OrderReference: o.ref, Properties: propertiesJSON{Method: o.method, Submethod: o.submethod}, Consumer: o.consumer,
-		Transactions: []transactionJSON{},
-	}
-	for _, t := range o.txs {
-		out.Transactions = append(out.Transactions, t.toJSON())
-	}
-	return out
 }
 
 // getOrder serves GET /v1/orders/{orderId}.
@@ -101,7 +89,7 @@ func (s *Server) getOrder(id string) response {
 	if !ok {
 		return errorResponse(http.StatusNotFound, codeNotFound, "No order with id "+id+".")
 	}
-	return jsonResponse(http.StatusOK, s.orderJSONLocked(o))
+	return bodyResponse(http.StatusOK, OrderBody(s.snapshotLocked(o)))
 }
 
 // findOrders serves GET /v1/orders?orderReference=&merchantId=&nationalId=&paymentMethod=
@@ -138,7 +126,7 @@ func (s *Server) findOrders(r *http.Request) response {
 			candidates = append(candidates, list...)
 		}
 	}
-	out := []orderJSON{}
+	var out []ecster.Order
 	for _, o := range candidates {
 		switch {
 		case q.Get("merchantId") != "" && q.Get("merchantId") != s.cfg.MerchantID,
@@ -149,9 +137,9 @@ func (s *Server) findOrders(r *http.Request) response {
 			nationalID != "" && (o.consumer == nil || !o.consumer.NationalID.Equal(ecster.NationalID(nationalID))):
 			continue
 		}
-		out = append(out, s.orderJSONLocked(o))
+		out = append(out, s.snapshotLocked(o))
 	}
-	return jsonResponse(http.StatusOK, out)
+	return bodyResponse(http.StatusOK, OrdersBody(out...))
 }
 
 type transactionAnswer struct {
@@ -263,7 +251,7 @@ func (s *Server) transaction(orderID string, body []byte) response {
 	t.created = s.Now()
 	o.txs = append(o.txs, t)
 	s.notifyLocked(o, event, t.id)
-	return jsonResponse(http.StatusCreated, transactionAnswer{OrderStatus: string(o.status), Transaction: t.toJSON()})
+	return bodyResponse(http.StatusCreated, TransactionBody(o.status, t.public()))
 }
 
 // Order returns the newest order of the payment with paymentID (the orderReference), as
@@ -307,8 +295,7 @@ func (s *Server) snapshotLocked(o *order) ecster.Order {
 		OrderReference: o.ref, Properties: ecster.OrderProperties{Method: o.method, Submethod: o.submethod}, Consumer: o.consumer,
 	}
 	for _, t := range o.txs {
-		out.Transactions = append(out.Transactions, ecster.Transaction{ID: t.id, Type: t.typ, Created: t.created,
-			Amount: ecster.Amount(t.amount), TransactionReference: t.reference, DebitTransaction: t.debit, Message: t.message})
+		out.Transactions = append(out.Transactions, t.public())
 	}
 	return out
 }
