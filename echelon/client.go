@@ -97,6 +97,9 @@ type Client struct {
 	// (CreatePayout) in this client. A pointer, so that a Client value holds no lock (go
 	// vet's copylocks).
 	locks *idlock.Locks
+	// webApp remembers the web-app payments this client created until EchelonPay knows
+	// them, so that GetPayment answers them pending (nil for a Client not made by New).
+	webApp *webAppMemory
 }
 
 // String prints the client's configuration without its secrets.
@@ -152,7 +155,7 @@ func New(cfg Config, opts ...paykit.Option) (*Client, error) {
 		cfg.BaseURL = ProductionURL
 	}
 	signer := notifyurl.New(cfg.NotifySecret)
-	c := &Client{cfg: &cfg, signer: &signer, locks: new(idlock.Locks)}
+	c := &Client{cfg: &cfg, signer: &signer, locks: new(idlock.Locks), webApp: newWebAppMemory(webAppMemorySize)}
 	c.tokens = token.NewSource(c.fetchBackendToken)
 	tc := transport.Config{
 		Provider: ProviderName,

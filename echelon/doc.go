@@ -83,6 +83,11 @@
 // (BaseURL and MerchantCode) in one process shares that limiter. paykit.WithLimiter replaces
 // it, e.g. with a limiter shared by several replicas (redisstore.NewLimiter).
 //
+// Tests switch limiting off with paykit.WithLimiter(paykit.NoLimit): against httpmock, or
+// against an echelontest fake told not to throttle (echelontest.NoRateLimit), requests then
+// never wait, and the merchant's shared limiter is not even made. Never against EchelonPay
+// itself, which answers 429 to the 11th request in a second.
+//
 // # Webhooks
 //
 // EchelonPay's callbacks are anemic and unsigned: a POST to the callbackUrl naming the payin
@@ -98,14 +103,68 @@
 //
 // # The unified interface
 //
-// With Config.PaymentMethod set, CreatePayment creates the payin directly (pending; ProviderID
-// is the idPayin; a redirect Action when EchelonPay answers a redirectUrl, else the transfer
-// details are on GetPayin's Payin). With it empty, CreatePayment creates nothing: its Action
-// is an ActionClientToken holding a PAYIN_CREATE token limited to the payment's id and amount,
-// for EchelonPay's payment web app, which creates the payin; until then GetPayment is
-// paykit.ErrNotFound. In both flows a repeated CreatePayment of an existing payin returns its
-// current state and never a new way to pay it. Capture, Refund and Cancel return errors
-// matching paykit.ErrUnsupported; Capabilities says Webhooks and Payouts.
+// With Config.PaymentMethod set, CreatePayment creates the payin directly: pending,
+// ProviderID the idPayin, and an Action that says what the customer does next. A method paid
+// on the operator's page (EchelonPay answers a redirectUrl) gives an ActionRedirect; a
+// method paid by transfer (a virtual account, a payment code at a branch) gives an
+// ActionBankTransfer whose Transfer holds paymentMethodResponse's account (BankName,
+// BranchName, AccountNumber), reference, money (the exact amount to transfer) and expireAt.
+// GetPayment answers the same Action while the payin is pending (NEW, PENDING, PROCESSING),
+// and none once it is final.
+//
+// With PaymentMethod empty (the web-app flow) CreatePayment creates nothing: its Action is
+// an ActionClientToken holding a PAYIN_CREATE token limited to the payment's id and amount,
+// for EchelonPay's payment web app, which creates the payin. Until it does, GetPayment on the
+// Client that created the payment answers it pending with the same Action (no ErrNotFound
+// right after checkout); the Client remembers such payments in process memory, at most 4,096
+// (about 4.5 MB), until EchelonPay knows the payin or the token expires (ErrNotFound after
+// that, unless CreatePayment is called again). A replica, or a restarted process, that did
+// not create it answers paykit.ErrNotFound until the web app creates the payin. Once the
+// payin exists every Client answers it, with its own Action.
+//
+// In both flows a repeated CreatePayment of an existing payin returns its current state and
+// never a new way to pay it. Capture, Refund and Cancel return errors matching
+// paykit.ErrUnsupported; Capabilities says Webhooks and Payouts.
+//
+// Payment.Reference is the payment id, on every call for one payment (CreatePayment in
+// both flows, GetPayment, the webhook's fetched Payment): EchelonPay keeps no merchant
+// reference with a payin, so PaymentRequest.Reference is not sent and cannot come back.
+// Keep the merchant's own reference with the id. (The payin's paymentMethodResponse.reference
+// is the transfer reference the customer quotes: it is in Action.Transfer.Reference and
+// Payin.Reference.)
+//
+// The native statuses (process.status) are ProcessStatus values, named after the process
+// they are the status of (ProcessNew, ProcessSuccess, …) so that none reads like paykit's own
+// (paykit.StatusSucceeded); ProcessStatus.PaykitStatus maps them. Payins and payouts share
+// them.
+//
+// Every request about a payin or a payout (its create, the look-up after a 409, its GET, a
+// token by action) carries the payment id, so paykit's debug line of each attempt has
+// payment_id.
+//
+// # Testing with httpmock
+//
+// The client uses the *http.Client given with paykit.WithHTTPClient as it is, at every
+// request, so httpmock.ActivateNonDefault(hc) works when called after New. Give the client
+// paykit.WithLimiter(paykit.NoLimit) too, or mocked calls wait on the default limiter, 10 a
+// second. The answers a responder sends come from echelontest's builders, which write
+// exactly what the fake EchelonPay answers (the fake's tests check them against it):
+//
+//	hc := &http.Client{}
+//	client, _ := echelon.New(cfg, paykit.WithHTTPClient(hc), paykit.WithLimiter(paykit.NoLimit))
+//	httpmock.ActivateNonDefault(hc)
+//	defer httpmock.DeactivateAndReset()
+//	httpmock.RegisterResponder("POST", cfg.BaseURL+"/auth-tokens",
+//		httpmock.NewBytesResponder(200, echelontest.TokenBody("mock-token")))
+//	httpmock.RegisterResponder("GET", cfg.BaseURL+"/payins/order-1",
+//		httpmock.NewBytesResponder(200, echelontest.PayinBody(echelontest.Payin{ID: "order-1", …})))
+//	httpmock.RegisterResponder("GET", cfg.BaseURL+"/payins/order-2",
+//		httpmock.NewBytesResponder(404, echelontest.ErrorBody("NOT_FOUND", "No payin order-2.")))
+//
+// TokenBody answers both token routes (the client's backend token, and the web-app token of
+// CreatePayment by action); PayinBody answers POST and GET /payins/{id}, PayoutBody POST and
+// GET /payouts/{id}. The package's Example_httpmock runs such a test. For flows (callbacks,
+// throttling, faults, a payin the customer pays) use the fake itself, echelontest.NewServer.
 //
 // # Assumptions
 //

@@ -122,6 +122,7 @@ func (c *Client) create(ctx context.Context, op, collection, id string, body any
 		Op:         op,
 		Method:     "POST",
 		Path:       idPath(collection, id),
+		PaymentID:  id,
 		Body:       body,
 		Result:     out,
 		Repeatable: true, // keyed by the id: a repeat answers 409, resolved below
@@ -138,7 +139,7 @@ func (c *Client) create(ctx context.Context, op, collection, id string, body any
 
 // get fetches a payin or payout into out.
 func (c *Client) get(ctx context.Context, op, collection, id string, out *envelope) error {
-	_, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: idPath(collection, id), Result: out, Repeatable: true})
+	_, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: idPath(collection, id), PaymentID: id, Result: out, Repeatable: true})
 	return err
 }
 

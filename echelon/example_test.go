@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/jarcoal/httpmock"
+
 	"github.com/paykit/paykit"
 	"github.com/paykit/paykit/echelon"
 	"github.com/paykit/paykit/echelon/echelontest"
@@ -84,15 +86,26 @@ func ExampleClient_CreatePayment_webApp() {
 		panic(err)
 	}
 	fmt.Println(pay.Status, pay.Action.Type, pay.Action.Token != "")
-	_, err = client.GetPayment(ctx, pay.ID)
-	fmt.Println(errors.Is(err, paykit.ErrNotFound)) // the web app has not created it yet
+	// The web app has not created the payin yet: this client answers what it created,
+	// another one (a replica) does not know it.
+	got, err := client.GetPayment(ctx, pay.ID)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(got.Status, got.Action.Type, got.Action.Token == pay.Action.Token)
+	replica, _ := echelon.New(echelon.Config{
+		MerchantCode: echelontest.DefaultMerchantCode, Secret: echelontest.DefaultSecret, BaseURL: fake.URL,
+	})
+	_, err = replica.GetPayment(ctx, pay.ID)
+	fmt.Println(errors.Is(err, paykit.ErrNotFound))
 
-	tok := fake.Tokens()[1] // the first is the client's own backend token
+	tok := fake.Tokens()[1] // the first is the client's own backend token (the replica has one too)
 	fmt.Println(tok.Action, tok.PaymentID, tok.Money)
 	for _, op := range tok.Operations {
 		fmt.Println(op)
 	}
 	// Output:
+	// pending client_token true
 	// pending client_token true
 	// true
 	// PAYIN_CREATE TST-112233 42.05 USD
@@ -194,4 +207,66 @@ func ExampleClient_Refund() {
 	// Output:
 	// false true
 	// true
+}
+
+// Testing with httpmock: the client takes the merchant's *http.Client as it is, so
+// httpmock.ActivateNonDefault after New intercepts every request; paykit.NoLimit switches the
+// 10-requests-per-second limiter off (nothing real is called); the answers come from
+// echelontest's body builders, which write exactly what the fake EchelonPay answers.
+func Example_httpmock() {
+	hc := &http.Client{}
+	client, err := echelon.New(echelon.Config{
+		MerchantCode:  "M-1",
+		Secret:        "test-secret",
+		BaseURL:       echelon.SandboxURL,
+		PaymentMethod: echelontest.MethodVirtualAccount,
+	}, paykit.WithHTTPClient(hc), paykit.WithLimiter(paykit.NoLimit))
+	if err != nil {
+		panic(err)
+	}
+	httpmock.ActivateNonDefault(hc)
+	defer httpmock.DeactivateAndReset()
+
+	payin := echelontest.Payin{
+		ID:            "order-1001",
+		Amount:        paykit.Money{Amount: 500000, Currency: "INR"},
+		Method:        echelontest.MethodVirtualAccount,
+		Status:        echelontest.ProcessNew,
+		BankName:      "Echelon Test Bank",
+		AccountNumber: "880000000001",
+		Reference:     "VA000001",
+		CreatedAt:     time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
+		ExpireAt:      time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC),
+	}
+	paid := payin
+	paid.Status, paid.ProcessedAt = echelontest.ProcessSuccess, time.Date(2026, 3, 1, 12, 5, 0, 0, time.UTC)
+	api := echelon.SandboxURL
+	httpmock.RegisterResponder("POST", api+"/auth-tokens", httpmock.NewBytesResponder(200, echelontest.TokenBody("mock-token")))
+	httpmock.RegisterResponder("POST", api+"/payins/order-1001", httpmock.NewBytesResponder(200, echelontest.PayinBody(payin)))
+	httpmock.RegisterResponder("GET", api+"/payins/order-1001", httpmock.NewBytesResponder(200, echelontest.PayinBody(paid)))
+	httpmock.RegisterResponder("GET", api+"/payins/order-404",
+		httpmock.NewBytesResponder(404, echelontest.ErrorBody("NOT_FOUND", "No payin order-404.")))
+
+	ctx := context.Background()
+	pay, err := client.CreatePayment(ctx, paykit.PaymentRequest{ID: "order-1001", Amount: paykit.Money{Amount: 500000, Currency: "INR"}})
+	if err != nil {
+		panic(err)
+	}
+	tr := pay.Action.Transfer
+	fmt.Println(pay.Status, pay.Action.Type, tr.BankName, tr.AccountNumber, tr.Reference, tr.Amount)
+
+	pay, err = client.GetPayment(ctx, "order-1001")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(pay.Status, pay.Captured, pay.Action == nil)
+
+	_, err = client.GetPayment(ctx, "order-404")
+	fmt.Println(errors.Is(err, paykit.ErrNotFound))
+	fmt.Println(httpmock.GetTotalCallCount(), "requests, none on the network")
+	// Output:
+	// pending bank_transfer Echelon Test Bank 880000000001 VA000001 5000.00 INR
+	// succeeded 5000.00 INR true
+	// true
+	// 4 requests, none on the network
 }

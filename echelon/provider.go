@@ -26,16 +26,23 @@ func (c *Client) Capabilities() paykit.Capabilities {
 //
 // With Config.PaymentMethod set it creates the payin directly (CreatePayin with that method
 // and Config.PaymentOperator, req.NotifyURL as callbackUrl, req.ReturnURL as returnUrl): the
-// payment is pending, ProviderID is the idPayin, and Action is a redirect when EchelonPay
-// answers a redirectUrl; otherwise the customer pays by the transfer details GetPayin shows
-// (account and reference).
+// payment is pending, ProviderID is the idPayin, and Action says what the customer does next:
+// an ActionRedirect to the operator's page when EchelonPay answers a redirectUrl, otherwise an
+// ActionBankTransfer whose Transfer holds the account to pay into (bank, branch, account
+// number), the reference to quote, the amount to transfer and the expiry
+// (paymentMethodResponse's account, reference, money and expireAt).
 //
 // With Config.PaymentMethod empty it makes no payin: it returns a pending payment whose
 // Action is an ActionClientToken holding a PAYIN_CREATE token limited to req.ID and
 // req.Amount, valid for DefaultTokenValidity (Payment.ExpiresAt), for EchelonPay's payment
-// web app, which lets the customer choose a method and creates the payin. Until then
-// GetPayment answers ErrNotFound. The web app sends the payin's callbacks where the web app
-// is told to; req.NotifyURL cannot travel in the token.
+// web app, which lets the customer choose a method and creates the payin. Until then this
+// Client's GetPayment answers the same pending payment (see GetPayment); another Client, or
+// another replica, answers ErrNotFound. The web app sends the payin's callbacks where the web
+// app is told to; req.NotifyURL cannot travel in the token.
+//
+// Payment.Reference is the payment id, in both flows and on every call (CreatePayment,
+// GetPayment, notifications): EchelonPay keeps no merchant reference with a payin, so
+// req.Reference is not sent and does not come back.
 //
 // Repeating CreatePayment with the id of a payin that exists returns its current state and
 // never a new way to pay it: a paid payin comes back succeeded with no Action, and no token
@@ -87,6 +94,7 @@ func (c *Client) createPayment(ctx context.Context, op string, req paykit.Paymen
 	existing, err := c.GetPayin(ctx, req.ID)
 	switch {
 	case err == nil:
+		c.webApp.forget(req.ID)
 		if existing.Amount != req.Amount {
 			return nil, conflictMismatch(op, "payin", req.ID, req.Amount, existing.Amount)
 		}
@@ -100,7 +108,7 @@ func (c *Client) createPayment(ctx context.Context, op string, req paykit.Paymen
 		return nil, err
 	}
 	zero := paykit.Money{Currency: req.Amount.Currency}
-	return &paykit.Payment{
+	pay := &paykit.Payment{
 		Provider:  ProviderName,
 		ID:        req.ID,
 		Reference: req.ID,
@@ -110,20 +118,43 @@ func (c *Client) createPayment(ctx context.Context, op string, req paykit.Paymen
 		Status:    paykit.StatusPending,
 		Action:    &paykit.Action{Type: paykit.ActionClientToken, Token: tok.Value},
 		ExpiresAt: tok.ExpiresAt,
-	}, nil
+	}
+	c.webApp.put(pay)
+	return pay, nil
 }
 
-// GetPayment fetches the payin with the merchant's id.
+// GetPayment fetches the payin with the merchant's id (GET /payins/{id}) and returns it as a
+// paykit.Payment: Reference is the id, and a pending payin has the Action CreatePayment
+// describes (a redirect or the transfer details); a final one has none.
+//
+// In the web-app flow there is no payin until the web app creates it. Until then GetPayment
+// of a payment this Client created answers it as CreatePayment did: pending, no ProviderID,
+// with the ActionClientToken and its ExpiresAt, so that an order page works right after
+// checkout. The Client remembers such a payment in process memory, bounded (4,096 payments,
+// the most one merchant's 10 requests per second can create in a token's life, the oldest
+// forgotten first), until EchelonPay has the payin or the token expires; after the token's
+// expiry, with no payin, GetPayment answers paykit.ErrNotFound, and a new CreatePayment with
+// the id mints a new token. A Client that did not create the payment (another replica, a
+// restarted process) answers paykit.ErrNotFound until the web app creates the payin: treat
+// ErrNotFound for an id the merchant's own store knows as "not started yet".
 func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, error) {
 	p, err := c.GetPayin(ctx, id)
+	if errors.Is(err, paykit.ErrNotFound) {
+		if pay, ok := c.webApp.get(id); ok {
+			return pay, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
+	c.webApp.forget(id)
 	return paymentOf(p), nil
 }
 
 // paymentOf maps a payin to paykit's Payment. A succeeded payin has captured its amount;
-// only a pending one offers a way to pay (a redirect, when EchelonPay gave one).
+// only a pending one offers a way to pay: a redirect when EchelonPay gave one, otherwise the
+// transfer details when it gave an account or a reference. Reference is the id: EchelonPay
+// keeps no merchant reference.
 func paymentOf(p *Payin) *paykit.Payment {
 	zero := paykit.Money{Currency: p.Amount.Currency}
 	pay := &paykit.Payment{
@@ -144,6 +175,21 @@ func paymentOf(p *Payin) *paykit.Payment {
 		pay.Captured = p.Amount
 	case p.Status == paykit.StatusPending && p.RedirectURL != "":
 		pay.Action = &paykit.Action{Type: paykit.ActionRedirect, URL: p.RedirectURL}
+	case p.Status == paykit.StatusPending && (p.Account.AccountNumber != "" || p.Reference != ""):
+		// A transfer to a virtual account, or at a branch quoting the reference: the
+		// customer needs every detail EchelonPay gave, and the exact amount it asks.
+		amount := p.PayAmount
+		if amount.Currency == "" {
+			amount = p.Amount
+		}
+		pay.Action = &paykit.Action{Type: paykit.ActionBankTransfer, Transfer: &paykit.BankTransfer{
+			BankName:      p.Account.BankName,
+			BranchName:    p.Account.BranchName,
+			AccountNumber: p.Account.AccountNumber,
+			Reference:     p.Reference,
+			Amount:        amount,
+			ExpiresAt:     p.ExpiresAt,
+		}}
 	}
 	return pay
 }

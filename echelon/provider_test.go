@@ -31,12 +31,17 @@ func TestCreatePaymentDirect(t *testing.T) {
 	assert.Equal(t, "NEW", pay.ProviderStatus)
 	assert.Equal(t, inr(5000), pay.Amount)
 	assert.Equal(t, paykit.Money{Currency: "INR"}, pay.Captured)
-	assert.Nil(t, pay.Action, "a transfer: the details are on the native Payin")
 	assert.WithinDuration(t, fake.Now(), pay.CreatedAt, time.Second)
 	assert.False(t, pay.ExpiresAt.IsZero())
 
 	p, ok := fake.Payin("o-1")
 	require.True(t, ok)
+	// A transfer: the Action holds what the customer needs to make it.
+	assert.Equal(t, &paykit.Action{Type: paykit.ActionBankTransfer, Transfer: &paykit.BankTransfer{
+		BankName: p.BankName, BranchName: p.BranchName, AccountNumber: p.AccountNumber, Reference: p.Reference,
+		Amount: inr(5000), ExpiresAt: pay.ExpiresAt,
+	}}, pay.Action)
+	assert.True(t, pay.ExpiresAt.Equal(p.ExpireAt.Truncate(time.Millisecond)), "expireAt, written to the millisecond")
 	assert.Equal(t, "https://shop.example/cb?order=o-1", p.CallbackURL, "sent as given without a NotifySecret")
 	assert.Equal(t, "https://shop.example/done", p.ReturnURL)
 	assert.Equal(t, "VAPAY", p.Method)
@@ -100,8 +105,9 @@ func TestCreatePaymentWebApp(t *testing.T) {
 	assert.Equal(t, &paykit.Money{Amount: 500000, Currency: "INR"}, webapp.Money)
 	assert.True(t, pay.ExpiresAt.Equal(webapp.ExpiresAt))
 	assert.Empty(t, fake.Payins(), "the web app creates the payin")
-	_, err = c.GetPayment(ctx, "TST-112233")
-	assert.ErrorIs(t, err, paykit.ErrNotFound)
+	got, err := c.GetPayment(ctx, "TST-112233")
+	require.NoError(t, err)
+	assert.Equal(t, pay, got, "pending with its token until the web app creates the payin")
 
 	// The web app, with the token: it may not create the payin for another amount, nor
 	// another payin; it may create this one.
@@ -127,7 +133,8 @@ func TestCreatePaymentWebApp(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, paykit.StatusPending, again.Status)
 	assert.Equal(t, "TST-112233", again.ProviderID)
-	assert.Nil(t, again.Action)
+	require.NotNil(t, again.Action)
+	assert.Equal(t, paykit.ActionBankTransfer, again.Action.Type, "the payin's own transfer details, not a new token")
 	_, err = fake.Pay("TST-112233")
 	require.NoError(t, err)
 	paid, err := c.CreatePayment(ctx, paykit.PaymentRequest{ID: "TST-112233", Amount: inr(5000)})

@@ -12,16 +12,18 @@ import (
 // paykit.StatusUnknown, never to a failure.
 type ProcessStatus string
 
-// The statuses paykit knows.
+// The process statuses paykit knows, of payins and payouts alike. They are named after what
+// they are the status of (a process), so that none reads like paykit's own Status values:
+// ProcessSuccess is EchelonPay's word, paykit.StatusSucceeded what it maps to.
 const (
-	StatusNew        ProcessStatus = "NEW"
-	StatusPending    ProcessStatus = "PENDING"
-	StatusProcessing ProcessStatus = "PROCESSING"
-	StatusSuccess    ProcessStatus = "SUCCESS"
-	StatusFailed     ProcessStatus = "FAILED"
-	StatusRejected   ProcessStatus = "REJECTED"
-	StatusCancelled  ProcessStatus = "CANCELLED"
-	StatusExpired    ProcessStatus = "EXPIRED"
+	ProcessNew        ProcessStatus = "NEW"
+	ProcessPending    ProcessStatus = "PENDING"
+	ProcessProcessing ProcessStatus = "PROCESSING"
+	ProcessSuccess    ProcessStatus = "SUCCESS"
+	ProcessFailed     ProcessStatus = "FAILED"
+	ProcessRejected   ProcessStatus = "REJECTED"
+	ProcessCancelled  ProcessStatus = "CANCELLED"
+	ProcessExpired    ProcessStatus = "EXPIRED"
 )
 
 // PaykitStatus maps s to paykit's vocabulary: NEW, PENDING, PROCESSING are pending; SUCCESS
@@ -29,15 +31,15 @@ const (
 // unknown.
 func (s ProcessStatus) PaykitStatus() paykit.Status {
 	switch s {
-	case StatusNew, StatusPending, StatusProcessing:
+	case ProcessNew, ProcessPending, ProcessProcessing:
 		return paykit.StatusPending
-	case StatusSuccess:
+	case ProcessSuccess:
 		return paykit.StatusSucceeded
-	case StatusFailed, StatusRejected:
+	case ProcessFailed, ProcessRejected:
 		return paykit.StatusFailed
-	case StatusCancelled:
+	case ProcessCancelled:
 		return paykit.StatusCanceled
-	case StatusExpired:
+	case ProcessExpired:
 		return paykit.StatusExpired
 	}
 	return paykit.StatusUnknown

@@ -43,10 +43,12 @@
 //
 // # State
 //
-// A payin or payout is created NEW and moves only when a control method says so: Process
-// (PROCESSING), Pay (SUCCESS: the customer paid the payin, or the operator paid the payout
-// out), Fail (FAILED), Expire (EXPIRED), Cancel (CANCELLED). Each move sends a callback; a
-// payment in a final status does not move (ErrFinal). Pay returns the payment's reference.
+// A payin or payout is created NEW (ProcessNew) and moves only when a control method says so:
+// Process (ProcessProcessing), Pay (ProcessSuccess: the customer paid the payin, or the
+// operator paid the payout out), Fail (ProcessFailed), Expire (ProcessExpired), Cancel
+// (ProcessCancelled). Each move sends a callback; a payment in a final status does not move
+// (ErrFinal). Pay returns the payment's reference. Payin and Payout (from Server.Payin,
+// Payins, Payout, Payouts) are snapshots of what the fake holds, Status a ProcessStatus.
 // A payin of a method with Redirect (EWALLET by default) answers a redirectUrl at
 // operator.example; other payins answer a virtual account and a reference to quote. Payouts
 // are paid from the merchant's balance (Config.Balances), amount and fee taken at creation
@@ -57,11 +59,24 @@
 // # Callbacks
 //
 // A callback is a POST to exactly the callbackUrl the payment was created with, its query
-// included (or to Config.CallbackURL when it had none), with the anemic body {"idPayin": id}
+// included (or to Config.NotifyURL when it had none), with the anemic body {"idPayin": id}
 // or {"idPayout": id} and nothing else: unsigned, as EchelonPay sends them. It is delivered
 // again, with growing intervals, until the receiver answers 200. Deliveries and WaitDelivered
 // know payins and payouts by their ids, so a test should not give a payin and a payout the
 // same id.
+//
+// Config.NotifyURL (SetNotifyURL later) and Config.NotifyClient are named as in every paykit
+// fake. So are the clock and the client: Now is the server's clock, Advance moves it (tokens
+// past their exp are then refused), and Client is an *http.Client that talks to the server.
+//
+// # Answers for httpmock
+//
+// A merchant's unit test that mocks EchelonPay instead of running the fake answers its
+// httpmock responders with the fake's own bodies: TokenBody (the token routes), PayinBody
+// and PayoutBody (a create's answer and GET /payins/{id}, /payouts/{id}) and ErrorBody (a
+// 404, a 409). They write exactly what the server answers for the same payment, which the
+// package's tests check byte for byte; paykit's echelon package shows a whole test
+// (Example_httpmock, and "Testing with httpmock" in its doc).
 //
 // # Faithful to the provider's document
 //

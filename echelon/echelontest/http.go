@@ -22,12 +22,18 @@ const contentTypeJSON = "application/json"
 type response = fakeserver.Response
 
 func jsonResponse(status int, v any) response {
+	return response{Status: status, Header: http.Header{"Content-Type": {contentTypeJSON}}, Body: marshal(v)}
+}
+
+// marshal writes an answer's body: the one way the fake and the body builders (PayinBody,
+// …) write JSON, so that they agree byte for byte.
+func marshal(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
 		// Every value the fake answers with marshals; reaching this is a bug of the fake.
 		panic("echelontest: marshal answer: " + err.Error())
 	}
-	return response{Status: status, Header: http.Header{"Content-Type": {contentTypeJSON}}, Body: b}
+	return b
 }
 
 // apiError is the fake's error body (ASSUMPTION: the document shows none).

@@ -14,14 +14,18 @@ import (
 	"github.com/paykit/paykit/internal/fakeserver"
 )
 
-// The process statuses the fake uses (process.status).
+// ProcessStatus is a payin's or payout's process.status as the fake writes it (the native
+// word, as echelon.ProcessStatus reads it; not paykit's vocabulary).
+type ProcessStatus string
+
+// The process statuses the fake uses.
 const (
-	StatusNew        = "NEW"
-	StatusProcessing = "PROCESSING"
-	StatusSuccess    = "SUCCESS"
-	StatusFailed     = "FAILED"
-	StatusCancelled  = "CANCELLED"
-	StatusExpired    = "EXPIRED"
+	ProcessNew        ProcessStatus = "NEW"        // created, not paid
+	ProcessProcessing ProcessStatus = "PROCESSING" // Process: the operator is on it
+	ProcessSuccess    ProcessStatus = "SUCCESS"    // Pay
+	ProcessFailed     ProcessStatus = "FAILED"     // Fail
+	ProcessCancelled  ProcessStatus = "CANCELLED"  // Cancel
+	ProcessExpired    ProcessStatus = "EXPIRED"    // Expire
 )
 
 type kind int
@@ -52,29 +56,36 @@ type payment struct {
 	callbackURL string
 	returnURL   string
 	redirectURL string
-	status      string
+	status      ProcessStatus
 	createdAt   time.Time
 	processedAt time.Time
 	expireAt    time.Time
 }
 
-// Payin is a snapshot of a payin held by the server.
+// Payin is a snapshot of a payin held by the server: everything its GET answer shows
+// (PayinBody writes that answer from it), and the callbackUrl it was created with.
 type Payin struct {
 	ID          string
 	Amount, Fee paykit.Money
 	Method      string
 	Operator    string
-	Status      string // process.status
-	CallbackURL string // exactly as the create gave it
+	Status      ProcessStatus // process.status
+	CallbackURL string        // exactly as the create gave it
 	ReturnURL   string
-	RedirectURL string
-	Reference   string
-	CreatedAt   time.Time // by the server's clock
-	ProcessedAt time.Time // when it reached a final status
-	ExpireAt    time.Time
+	// RedirectURL is the operator's page of a method with Redirect; the others have the
+	// account to transfer to (BankName, BranchName, AccountNumber) instead.
+	RedirectURL   string
+	BankName      string
+	BranchName    string
+	AccountNumber string
+	Reference     string    // what the customer's transfer quotes
+	CreatedAt     time.Time // by the server's clock
+	ProcessedAt   time.Time // when it reached a final status
+	ExpireAt      time.Time
 }
 
-// Payout is a snapshot of a payout held by the server.
+// Payout is a snapshot of a payout held by the server: everything its GET answer shows
+// (PayoutBody writes that answer from it), and the callbackUrl it was created with.
 type Payout struct {
 	ID            string
 	Amount, Fee   paykit.Money
@@ -83,7 +94,8 @@ type Payout struct {
 	AccountName   string
 	AccountNumber string
 	Email         string
-	Status        string
+	Reference     string
+	Status        ProcessStatus
 	CallbackURL   string
 	CreatedAt     time.Time
 	ProcessedAt   time.Time
@@ -92,8 +104,9 @@ type Payout struct {
 func (p *payment) payin() Payin {
 	return Payin{
 		ID: p.id, Amount: p.amount, Fee: p.fee, Method: p.method, Operator: p.operator, Status: p.status,
-		CallbackURL: p.callbackURL, ReturnURL: p.returnURL, RedirectURL: p.redirectURL, Reference: p.reference,
-		CreatedAt: p.createdAt, ProcessedAt: p.processedAt, ExpireAt: p.expireAt,
+		CallbackURL: p.callbackURL, ReturnURL: p.returnURL, RedirectURL: p.redirectURL,
+		BankName: p.account.BankName, BranchName: p.account.BranchName, AccountNumber: p.account.AccountNumber,
+		Reference: p.reference, CreatedAt: p.createdAt, ProcessedAt: p.processedAt, ExpireAt: p.expireAt,
 	}
 }
 
@@ -101,7 +114,8 @@ func (p *payment) payout() Payout {
 	return Payout{
 		ID: p.id, Amount: p.amount, Fee: p.fee, Method: p.method, Operator: p.operator,
 		AccountName: p.account.AccountName, AccountNumber: p.account.AccountNumber, Email: p.email,
-		Status: p.status, CallbackURL: p.callbackURL, CreatedAt: p.createdAt, ProcessedAt: p.processedAt,
+		Reference: p.reference, Status: p.status, CallbackURL: p.callbackURL, CreatedAt: p.createdAt,
+		ProcessedAt: p.processedAt,
 	}
 }
 
@@ -181,10 +195,10 @@ type accountJSON struct {
 }
 
 type processJSON struct {
-	Status      string  `json:"status"`
-	CreatedAt   string  `json:"createdAt"`
-	ProcessedAt *string `json:"processedAt"`
-	IsTest      bool    `json:"isTest"`
+	Status      ProcessStatus `json:"status"`
+	CreatedAt   string        `json:"createdAt,omitempty"`
+	ProcessedAt *string       `json:"processedAt"`
+	IsTest      bool          `json:"isTest"`
 }
 
 type methodResponseJSON struct {
@@ -214,7 +228,14 @@ type envelopeJSON struct {
 // shows none).
 const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+// formatTime writes t, or "" for the zero time (which the fake's payments never hold, but a
+// Payin given to PayinBody may).
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeLayout)
+}
 
 // decimal writes m as an exact decimal without trailing fraction zeros (5000, 42.05, 0.1).
 func decimal(m paykit.Money) string {
@@ -240,7 +261,11 @@ func (p *payment) toJSON() envelopeJSON {
 		t := formatTime(p.processedAt)
 		e.Process.ProcessedAt = &t
 	}
-	e.Fee = moneyOf(p.fee)
+	fee := p.fee
+	if fee.Currency == "" { // not set in a Payin given to PayinBody: no fee
+		fee = paykit.Money{Currency: p.amount.Currency}
+	}
+	e.Fee = moneyOf(fee)
 	r := methodResponseJSON{PaymentMethodCode: p.method, PaymentOperatorCode: p.operator}
 	if p.kind == payinKind {
 		r.IDPayin = p.id
@@ -387,7 +412,7 @@ func (s *Server) createPayment(r *http.Request, k kind, id string, tok *issued) 
 		s.balances[amount.Currency] -= debit
 	}
 	s.seq++
-	p.seq, p.status, p.createdAt = s.seq, StatusNew, now
+	p.seq, p.status, p.createdAt = s.seq, ProcessNew, now
 	if k == payinKind {
 		p.expireAt = now.Add(s.cfg.PayinLifetime)
 		p.reference = fmt.Sprintf("VA%06d", p.seq)
@@ -490,39 +515,39 @@ func (s *Server) getBalances(r *http.Request) response {
 // (SUCCESS). It returns the payment's reference (paymentMethodResponse.reference: what the
 // customer's transfer quotes). A callback goes to the payment's callbackUrl.
 func (s *Server) Pay(paymentID string) (string, error) {
-	return s.transition(paymentID, StatusSuccess)
+	return s.transition(paymentID, ProcessSuccess)
 }
 
 // Process simulates the operator taking the payin or payout into processing (PROCESSING):
 // a callback goes out, though the payment is still pending.
 func (s *Server) Process(paymentID string) error {
-	_, err := s.transition(paymentID, StatusProcessing)
+	_, err := s.transition(paymentID, ProcessProcessing)
 	return err
 }
 
 // Fail simulates the operator failing the payin or payout (FAILED). A failed payout's amount
 // and fee go back to the balance.
 func (s *Server) Fail(paymentID string) error {
-	_, err := s.transition(paymentID, StatusFailed)
+	_, err := s.transition(paymentID, ProcessFailed)
 	return err
 }
 
 // Expire simulates EchelonPay expiring the payin or payout unpaid (EXPIRED).
 func (s *Server) Expire(paymentID string) error {
-	_, err := s.transition(paymentID, StatusExpired)
+	_, err := s.transition(paymentID, ProcessExpired)
 	return err
 }
 
 // Cancel simulates the customer or the operator cancelling the payin or payout (CANCELLED).
 func (s *Server) Cancel(paymentID string) error {
-	_, err := s.transition(paymentID, StatusCancelled)
+	_, err := s.transition(paymentID, ProcessCancelled)
 	return err
 }
 
 // transition moves the payin with paymentID, or else the payout with it, to status, sends a
 // callback and returns the payment's reference. A payment in a final status does not move
 // (ErrFinal).
-func (s *Server) transition(paymentID, status string) (string, error) {
+func (s *Server) transition(paymentID string, status ProcessStatus) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fake.Closed() {
@@ -534,17 +559,17 @@ func (s *Server) transition(paymentID, status string) (string, error) {
 			return "", fmt.Errorf("%w: no payin or payout %s", ErrUnknownPayment, paymentID)
 		}
 	}
-	if p.status != StatusNew && p.status != StatusProcessing {
+	if p.status != ProcessNew && p.status != ProcessProcessing {
 		return "", fmt.Errorf("%w: %s %s is %s", ErrFinal, p.kind, paymentID, p.status)
 	}
 	p.status = status
-	if status != StatusProcessing {
+	if status != ProcessProcessing {
 		p.processedAt = s.Now()
 	}
 	switch {
-	case p.kind == payinKind && status == StatusSuccess:
+	case p.kind == payinKind && status == ProcessSuccess:
 		s.balances[p.amount.Currency] += p.amount.Amount - p.fee.Amount
-	case p.kind == payoutKind && status != StatusSuccess && status != StatusProcessing:
+	case p.kind == payoutKind && status != ProcessSuccess && status != ProcessProcessing:
 		s.balances[p.amount.Currency] += p.amount.Amount + p.fee.Amount
 	}
 	s.notifyLocked(p)
@@ -553,7 +578,7 @@ func (s *Server) transition(paymentID, status string) (string, error) {
 
 // notifyLocked queues the callback of p: an anemic POST of {"idPayin": id} or {"idPayout":
 // id} to exactly the callbackUrl the payment was created with, query included (or
-// Config.CallbackURL when it had none), until the receiver answers 200. s.mu must be held.
+// Config.NotifyURL when it had none), until the receiver answers 200. s.mu must be held.
 func (s *Server) notifyLocked(p *payment) {
 	field := "idPayin"
 	if p.kind == payoutKind {
@@ -562,7 +587,7 @@ func (s *Server) notifyLocked(p *payment) {
 	body, _ := json.Marshal(map[string]string{field: p.id})
 	s.fake.Notify(fakeserver.Notification{
 		PaymentID: p.id,
-		Event:     p.status,
+		Event:     string(p.status),
 		Method:    http.MethodPost,
 		URL:       p.callbackURL,
 		Header:    http.Header{"Content-Type": {contentTypeJSON}},

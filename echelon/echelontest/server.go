@@ -63,8 +63,8 @@ var (
 	ErrClosed = fakeserver.ErrClosed
 	// ErrGaveUp: a callback's attempts ran out without a 200 answer.
 	ErrGaveUp = fakeserver.ErrGaveUp
-	// ErrNoNotifyURL: the payin or payout has no callbackUrl and Config.CallbackURL is
-	// empty, so no callback comes.
+	// ErrNoNotifyURL: the payin or payout has no callbackUrl and Config.NotifyURL is empty,
+	// so no callback comes.
 	ErrNoNotifyURL = fakeserver.ErrNoNotifyURL
 	// ErrUnknownPayment: no payin or payout has that id.
 	ErrUnknownPayment = fakeserver.ErrUnknownPayment
@@ -125,18 +125,18 @@ type Config struct {
 	PayinLifetime time.Duration  // DefaultPayinLifetime
 	FeePercent    int            // DefaultFeePercent; negative: no fee
 
-	// CallbackURL is where callbacks of payins and payouts created without a callbackUrl go
+	// NotifyURL is where callbacks of payins and payouts created without a callbackUrl go
 	// (ASSUMPTION: a default set in the back-office). Give it here, before the merchant's
-	// handler exists, by listening first: see the package's Example. Empty: such payments
-	// have no callbacks.
-	CallbackURL string
+	// handler exists, by listening first: see the package's Example; SetNotifyURL changes
+	// it later. Empty: such payments have no callbacks.
+	NotifyURL string
 	// Callback redelivery: the first retry waits RetryMinWait, each later one twice as long
 	// as the one before, at most RetryMaxWait, for at most MaxDeliveryAttempts attempts.
 	RetryMinWait        time.Duration
 	RetryMaxWait        time.Duration
 	MaxDeliveryAttempts int
-	// CallbackClient sends callbacks; nil: a client of the server's own.
-	CallbackClient *http.Client
+	// NotifyClient sends callbacks; nil: a client of the server's own.
+	NotifyClient *http.Client
 
 	// Now is the server's clock; nil: time.Now. Advance moves it forward.
 	Now func() time.Time
@@ -235,8 +235,8 @@ func NewServer(cfg Config) *Server {
 		Malformed:    malformed,
 		MaxBody:      maxBody,
 		Now:          cfg.Now,
-		NotifyURL:    cfg.CallbackURL,
-		NotifyClient: cfg.CallbackClient,
+		NotifyURL:    cfg.NotifyURL,
+		NotifyClient: cfg.NotifyClient,
 		Retry:        fakeserver.Retry{MinWait: cfg.RetryMinWait, MaxWait: cfg.RetryMaxWait, MaxAttempts: cfg.MaxDeliveryAttempts},
 	})
 	s.URL, s.Controls = s.fake.URL, s.fake.Controls
@@ -260,8 +260,8 @@ func (s *Server) Now() time.Time { return s.fake.Now() }
 // Expire (EchelonPay's own expiry sends a callback, which Advance does not).
 func (s *Server) Advance(d time.Duration) { s.fake.Advance(d) }
 
-// SetCallbackURL changes Config.CallbackURL, for callbacks queued after the call.
-func (s *Server) SetCallbackURL(u string) { s.fake.SetNotifyURL(u) }
+// SetNotifyURL changes Config.NotifyURL, for callbacks queued after the call.
+func (s *Server) SetNotifyURL(u string) { s.fake.SetNotifyURL(u) }
 
 func randomBytes(n int) []byte {
 	b := make([]byte, n)

@@ -396,15 +396,15 @@ func TestStateMachineAndCallbacks(t *testing.T) {
 
 	for _, c := range []struct {
 		control func(string) error
-		status  string
-	}{{s.Fail, "FAILED"}, {s.Expire, "EXPIRED"}, {s.Cancel, "CANCELLED"}} {
-		id := "p-" + c.status
+		status  echelontest.ProcessStatus
+	}{{s.Fail, echelontest.ProcessFailed}, {s.Expire, echelontest.ProcessExpired}, {s.Cancel, echelontest.ProcessCancelled}} {
+		id := "p-" + string(c.status)
 		require.Equal(t, 200, call(t, s, "POST", "/payins/"+id, tok, payinBody(1, "INR", "")).status)
 		require.NoError(t, c.control(id))
 		p, _ := s.Payin(id)
 		assert.Equal(t, c.status, p.Status)
 		assert.False(t, p.ProcessedAt.IsZero())
-		// No callbackUrl and no Config.CallbackURL: nothing is sent, and WaitDelivered says so.
+		// No callbackUrl and no Config.NotifyURL: nothing is sent, and WaitDelivered says so.
 		assert.ErrorIs(t, s.WaitDelivered(ctx, id), echelontest.ErrNoNotifyURL)
 	}
 
@@ -416,7 +416,7 @@ func TestStateMachineAndCallbacks(t *testing.T) {
 func TestConfiguredCallbackURLAndPayoutCallback(t *testing.T) {
 	t.Parallel()
 	rcv := newReceiver(t)
-	s := newServer(t, echelontest.Config{CallbackURL: rcv.URL + "/default"})
+	s := newServer(t, echelontest.Config{NotifyURL: rcv.URL + "/default"})
 	tok := token(t, s)
 	require.Equal(t, 200, call(t, s, "POST", "/payouts/po-1", tok, payoutBody(10, "INR", "")).status)
 	_, err := s.Pay("po-1")
