@@ -79,6 +79,14 @@ import (
 // the record and the create leaves an owner whose provider never saw the payment (GetPayment
 // answers ErrNotFound, and repeating the create there makes it), never a payment that
 // nobody can find. Replicas share a store (redisstore has one); the default is in memory.
+//
+// # Watching
+//
+// With WithWatcher (a reconcile.Reconciler's watch list) every payment id is watched from
+// after its ownership record and before its create is sent, the new id of a failover too,
+// and again before each Capture, Refund and Cancel: the reconciler finds the final state of
+// payments whose notifications never arrive. A watch that fails sends nothing and returns
+// ErrStoreUnavailable, as an ownership store failure does.
 type Router struct {
 	providers map[string]Provider
 	names     []string
@@ -86,6 +94,7 @@ type Router struct {
 	owners    OwnershipStore
 	log       *slog.Logger
 	failovers map[string]*failoverCounter // one per provider, made by NewRouter
+	watcher   Watcher                     // WithWatcher, or nil
 }
 
 type failoverCounter struct{ refused, unavailable atomic.Int64 }
@@ -262,6 +271,9 @@ func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Paymen
 	if err != nil {
 		return nil, storeError(op, req.ID, "ownership store", err)
 	}
+	if err := r.watch(ctx, op, req.ID); err != nil {
+		return nil, err
+	}
 	owner := own.Provider
 	if !own.Claimed {
 		// The id is taken: this is a repeat of a create that went to owner. Only owner can
@@ -297,6 +309,10 @@ func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Paymen
 			if own, cerr = r.owners.Claim(ctx, req.ID, next); cerr != nil {
 				return nil, storeError(op, req.ID, "ownership store", cerr)
 			}
+			if werr := r.watch(ctx, op, req.ID); werr != nil {
+				return nil, werr
+			}
+			r.unwatch(ctx, oldID)
 		} else if merr := r.owners.Move(ctx, req.ID, name, next, own.Seq); merr != nil {
 			// A repeat of this create was sent to name meanwhile (another replica, a double
 			// submit) and may still create the payment there: failing over now could make a
@@ -329,6 +345,18 @@ func (r *Router) alsoOwn(ctx context.Context, pay *Payment, sent, owner string) 
 func invalidRequest(err error) bool {
 	var pe *Error
 	return errors.As(err, &pe) && pe.Kind == ErrInvalidRequest && pe.StatusCode == 0 && pe.Unprocessed
+}
+
+// unwatch takes id, under which nothing was created, off the watcher's list; a failure is
+// logged: the reconciler reports the id as not found in time, and nothing is lost.
+func (r *Router) unwatch(ctx context.Context, id string) {
+	if r.watcher == nil {
+		return
+	}
+	if err := r.watcher.Unwatch(ctx, id); err != nil {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "router: could not take an id under which nothing was created off the watch list",
+			slog.String("payment_id", id), slog.String("error", err.Error()))
+	}
 }
 
 // failedOver logs and counts a failover from the provider named from to the one named to
@@ -413,6 +441,9 @@ func (r *Router) Capture(ctx context.Context, id string, amount Money, opts ...C
 	if err != nil {
 		return nil, err
 	}
+	if err := r.watch(ctx, "capture", id); err != nil {
+		return nil, err
+	}
 	return p.Capture(ctx, id, amount, opts...)
 }
 
@@ -422,6 +453,9 @@ func (r *Router) Refund(ctx context.Context, id string, amount Money, opts ...Ca
 	if err != nil {
 		return nil, err
 	}
+	if err := r.watch(ctx, "refund", id); err != nil {
+		return nil, err
+	}
 	return p.Refund(ctx, id, amount, opts...)
 }
 
@@ -429,6 +463,9 @@ func (r *Router) Refund(ctx context.Context, id string, amount Money, opts ...Ca
 func (r *Router) Cancel(ctx context.Context, id string, opts ...CallOption) (*Payment, error) {
 	p, err := r.owner(ctx, "cancel", id)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.watch(ctx, "cancel", id); err != nil {
 		return nil, err
 	}
 	return p.Cancel(ctx, id, opts...)
@@ -461,6 +498,9 @@ func (r *Router) ParseNotification(req *http.Request) (*Notification, error) {
 func (r *Router) WebhookHandler(prefix string, fn func(context.Context, *Notification) error, opts ...WebhookOption) http.Handler {
 	s := NewWebhookSettings(opts...)
 	shared := []WebhookOption{WithDedupStore(s.Store), WithMaxBodyBytes(s.MaxBody), WithWebhookLogger(s.Logger)}
+	if s.OncePerState {
+		shared = append(shared, WithOncePerState())
+	}
 	prefix = "/" + strings.Trim(prefix, "/")
 	if prefix == "/" {
 		prefix = ""

@@ -32,9 +32,10 @@ type DedupStore interface {
 type WebhookOption func(*webhookConfig)
 
 type webhookConfig struct {
-	store   DedupStore
-	maxBody int64
-	logger  *slog.Logger
+	store        DedupStore
+	maxBody      int64
+	logger       *slog.Logger
+	oncePerState bool
 }
 
 // WithDedupStore replaces the in-memory dedupe store, e.g. with one in the merchant's database
@@ -49,6 +50,16 @@ func WithMaxBodyBytes(n int64) WebhookOption { return func(c *webhookConfig) { c
 // notification was refused or failed (warning; never its signature), and each one processed
 // (debug), with "provider", "op" and "payment_id".
 func WithWebhookLogger(l *slog.Logger) WebhookOption { return func(c *webhookConfig) { c.logger = l } }
+
+// WithOncePerState makes fn run at most once per fetched state of a payment also for
+// notifications that carry a signed event identity (Entrecard's results): after claiming
+// the event, the handler claims the state's key (PaymentDedupKey) too, and a state that
+// reached fn already (through a reconciler's poll, or another event with the same outcome)
+// is acknowledged without running fn again. Give it to every handler whose provider a
+// reconciler polls with the same DedupStore; without it fn runs once per signed event, so
+// a poll and the event's notification could each run fn for one state. Notifications
+// without a signed identity are keyed on the fetched state either way.
+func WithOncePerState() WebhookOption { return func(c *webhookConfig) { c.oncePerState = true } }
 
 // NewWebhookHandler returns the http.Handler to mount at a provider's notify URL. A request
 // with a method the provider does not notify with is answered 405 with an Allow header,
@@ -65,8 +76,11 @@ func WithWebhookLogger(l *slog.Logger) WebhookOption { return func(c *webhookCon
 //     arriving at the same moment, is answered 200 without running fn again. A notification
 //     without one (eCredits, EchelonPay: nothing signed tells one event from another) is
 //     fetched first and claimed under its payment id and the fetched state (Status,
-//     Captured, Refunded): a redelivery of the same state runs fn once, and a later change
-//     is never swallowed as a redelivery;
+//     Captured, Refunded; the key PaymentDedupKey makes): a redelivery of the same state
+//     runs fn once, and a later change is never swallowed as a redelivery. A reconciler
+//     that polls the payment (package reconcile) claims the same key, so fn runs once per
+//     state whether the notification, the poll or both see it (WithOncePerState extends
+//     that to notifications with a signed identity);
 //  4. fetches the payment with p.GetPayment, because a notification is only a signal: fn
 //     sees the fetched state in Notification.Payment (503 when it cannot be fetched: nothing
 //     is acknowledged and fn does not run);
@@ -112,8 +126,10 @@ func NewWebhookHandler(p Provider, fn func(context.Context, *Notification) error
 			}
 			return pay, err
 		},
-		StateKey: PaymentStateKey,
-		StateID:  func(pay *Payment) string { return pay.ID },
+		StateKey:     PaymentStateKey,
+		StateID:      func(pay *Payment) string { return pay.ID },
+		StateName:    func(pay *Payment) string { return pay.Provider },
+		OncePerState: cfg.oncePerState,
 		Run: func(ctx context.Context, n *Notification, pay *Payment) error {
 			n.Payment = pay
 			if pay.ID != "" {
@@ -129,16 +145,17 @@ func NewWebhookHandler(p Provider, fn func(context.Context, *Notification) error
 // WebhookSettings is what WebhookOptions set, for provider packages that build handlers of
 // their own on the same rules (EchelonPay's payout callbacks).
 type WebhookSettings struct {
-	Store   DedupStore   // WithDedupStore, or the in-memory default
-	MaxBody int64        // WithMaxBodyBytes, or DefaultMaxBodyBytes
-	Logger  *slog.Logger // WithWebhookLogger, or DefaultLogger()
+	Store        DedupStore   // WithDedupStore, or the in-memory default
+	MaxBody      int64        // WithMaxBodyBytes, or DefaultMaxBodyBytes
+	Logger       *slog.Logger // WithWebhookLogger, or DefaultLogger()
+	OncePerState bool         // WithOncePerState
 }
 
 // NewWebhookSettings applies opts over the defaults: the in-memory dedupe store,
 // DefaultMaxBodyBytes and DefaultLogger().
 func NewWebhookSettings(opts ...WebhookOption) WebhookSettings {
 	cfg := newWebhookConfig(opts)
-	return WebhookSettings{Store: cfg.store, MaxBody: cfg.maxBody, Logger: cfg.logger}
+	return WebhookSettings{Store: cfg.store, MaxBody: cfg.maxBody, Logger: cfg.logger, OncePerState: cfg.oncePerState}
 }
 
 func newWebhookConfig(opts []WebhookOption) webhookConfig {
@@ -191,6 +208,67 @@ func RefusalStatus(err error) int {
 func PaymentStateKey(p *Payment) string {
 	return string(p.Status) + "|" + strconv.FormatInt(p.Captured.Amount, 10) + p.Captured.Currency +
 		"|" + strconv.FormatInt(p.Refunded.Amount, 10) + p.Refunded.Currency
+}
+
+// PaymentDedupKey is the DedupStore key of the fetched state of pay: the key under which
+// a webhook handler runs fn for a notification without a signed identity, and a
+// reconciler for a poll, so that fn runs once per state however it was seen. It is made of
+// pay.Provider, pay.ID (the provider's canonical spelling) and PaymentStateKey(pay);
+// provider and id stand in for an empty Provider or ID. The same payment in the same state
+// gives the same key whichever handler (a provider's own, a Router's) or reconciler made
+// it, on any replica.
+func PaymentDedupKey(pay *Payment, provider, id string) string {
+	if pay.Provider != "" {
+		provider = pay.Provider
+	}
+	if pay.ID != "" {
+		id = pay.ID
+	}
+	return webhookcore.StateKeyOf(provider, id, PaymentStateKey(pay))
+}
+
+// RunOncePerState runs fn once for the fetched state of pay through store, under
+// PaymentDedupKey(pay, "", ""), on the same terms as a webhook handler: a state processed
+// already returns (false, nil) without running fn; while another caller (a webhook, another
+// replica's poll) holds the key it waits for that caller; an error or a panic in fn gives the
+// key back (the next caller runs fn again) and is returned; success records the key as
+// processed and returns (true, nil). A store error on Claim returns an error matching
+// ErrStoreUnavailable with fn not run; one on Finish after fn succeeded returns true and that
+// error (fn ran; a later poll or notification may run it again, the lesser harm).
+func RunOncePerState(ctx context.Context, store DedupStore, pay *Payment, fn func(context.Context) error) (ran bool, err error) {
+	key := PaymentDedupKey(pay, "", "")
+	done, err := store.Claim(ctx, key)
+	if err != nil {
+		return false, onceStoreError(pay, "claim", err)
+	}
+	if done {
+		return false, nil
+	}
+	err = runRecovered(ctx, fn)
+	if ferr := store.Finish(context.WithoutCancel(ctx), key, err == nil); ferr != nil && err == nil {
+		return true, onceStoreError(pay, "finish", ferr)
+	}
+	return err == nil, err
+}
+
+// runRecovered runs fn, turning a panic into an error so that a claim is always given back.
+func runRecovered(ctx context.Context, fn func(context.Context) error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("paykit: panic in the handler function: %v", v)
+		}
+	}()
+	return fn(ctx)
+}
+
+func onceStoreError(pay *Payment, op string, err error) error {
+	e := &Error{Provider: pay.Provider, Op: "dedupe store: " + op, PaymentID: pay.ID, Kind: ErrStoreUnavailable, Err: err}
+	for _, cerr := range []error{context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, cerr) {
+			e.Kind = cerr
+		}
+	}
+	return e
 }
 
 // ReadNotificationBody reads r's body for a provider's ParseNotification: up to the limit of

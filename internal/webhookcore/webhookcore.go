@@ -67,8 +67,42 @@ type Spec[N, T any] struct {
 	// so that a replay with the id's letters in another case is a redelivery. Nil, or an
 	// empty answer, falls back to Parsed.ID.
 	StateID func(T) string
+	// StateName names the provider in the key of a fetched state (see StateKeyOf): the
+	// provider that answered the state (Payment.Provider), so that a Router's handler, a
+	// provider's own handler and a reconciler that polled the payment make one key for one
+	// state. Nil, or an empty answer, falls back to Name.
+	StateName func(T) string
+	// OncePerState makes a notification with a signed Key claim the key of the fetched state
+	// too, after its own and before fn runs: fn then runs once per state also when the state
+	// reached it another way (a reconciler's poll, another event with the same outcome). Off,
+	// two events of one state each run fn, as their signed identities differ.
+	OncePerState bool
 	// Run calls the merchant's function.
 	Run func(ctx context.Context, n N, state T) error
+}
+
+// StateKeyOf is the dedupe key of a fetched state: the provider's name, the state's
+// canonical id and stateKey (Spec.StateKey's answer), each part that may hold the separator
+// length-prefixed so that no name or id can collide with another key. Its bytes are those
+// the handler has always claimed for a notification without a signed identity.
+func StateKeyOf(name, id, stateKey string) string {
+	return lengthPrefixed(name) + "|state|" + lengthPrefixed(id) + "|" + stateKey
+}
+
+// stateKey is the dedupe key of state, fetched for the notification about id.
+func (h *handler[N, T]) stateKey(id string, state T) string {
+	if h.spec.StateID != nil {
+		if canonical := h.spec.StateID(state); canonical != "" {
+			id = canonical
+		}
+	}
+	name := h.spec.Name
+	if h.spec.StateName != nil {
+		if n := h.spec.StateName(state); n != "" {
+			name = n
+		}
+	}
+	return StateKeyOf(name, id, h.spec.StateKey(state))
 }
 
 // limitKey carries the body limit in a request's context.
@@ -113,8 +147,9 @@ func ReadBody(r *http.Request, def int64) ([]byte, error) {
 //  1. reads the body up to MaxBody (413 past it);
 //  2. has Parse verify and parse it (Refusal's answer when it refuses; nothing changes);
 //  3. with a signed Key: claims it (a redelivery, also one arriving at the same moment, is
-//     answered 200 without running fn again), then fetches; without one: fetches first and
-//     claims the key of the id and the fetched state;
+//     answered 200 without running fn again), then fetches (and, with OncePerState, claims
+//     the fetched state's key too, answering 200 without fn when it was processed); without
+//     one: fetches first and claims the key of the fetched state (StateKeyOf);
 //  4. runs fn with the fetched state: an error or a panic answers 500 and gives the claim
 //     back, so that the provider's next delivery runs fn again; success answers 200 and
 //     records the key as processed.
@@ -187,8 +222,8 @@ func (h *handler[N, T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var state T
 	var fetched bool
-	key := p.Key
-	if key == "" {
+	var key string
+	if p.Key == "" {
 		// Nothing signed tells this event from another: the fetched state does.
 		var status int
 		if state, status = h.fetch(ctx, p.ID); status != http.StatusOK {
@@ -196,19 +231,12 @@ func (h *handler[N, T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		fetched = true
-		id := p.ID
-		if h.spec.StateID != nil {
-			if canonical := h.spec.StateID(state); canonical != "" {
-				id = canonical
-			}
-		}
-		key = "state|" + lengthPrefixed(id) + "|" + h.spec.StateKey(state)
+		key = h.stateKey(p.ID, state)
 	} else {
-		key = "event|" + key
+		// Length-prefixed, so that no provider name holding the separator can collide with
+		// another notification's key.
+		key = lengthPrefixed(h.spec.Name) + "|event|" + p.Key
 	}
-	// Length-prefixed, so that no provider name or id holding the separator can collide
-	// with another notification's key.
-	key = lengthPrefixed(h.spec.Name) + "|" + key
 
 	done, err := h.spec.Store.Claim(ctx, key)
 	if err != nil {
@@ -221,7 +249,7 @@ func (h *handler[N, T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "already processed")
 		return
 	}
-	status := h.process(ctx, p, state, fetched)
+	status := h.processKeyed(ctx, p, state, fetched)
 	if err := h.spec.Store.Finish(context.WithoutCancel(ctx), key, status == http.StatusOK); err != nil {
 		h.log.ErrorContext(ctx, "webhook: the dedupe store could not record", "payment_id", p.ID, "processed", status == http.StatusOK, "error", err)
 	}
@@ -229,6 +257,35 @@ func (h *handler[N, T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.log.DebugContext(ctx, "webhook: processed", "payment_id", p.ID)
 	}
 	answer(w, status)
+}
+
+// processKeyed is process for a notification whose own key is claimed. With OncePerState
+// and a signed key it fetches, then claims the key of the fetched state too, and runs fn
+// only when that state was not processed yet (by a reconciler's poll or another event):
+// the event's key is then recorded as processed without running fn again.
+func (h *handler[N, T]) processKeyed(ctx context.Context, p Parsed[N], state T, fetched bool) int {
+	if !h.spec.OncePerState || fetched {
+		return h.process(ctx, p, state, fetched)
+	}
+	state, status := h.fetch(ctx, p.ID)
+	if status != http.StatusOK {
+		return status
+	}
+	key := h.stateKey(p.ID, state)
+	done, err := h.spec.Store.Claim(ctx, key)
+	if err != nil {
+		h.log.WarnContext(ctx, "webhook: the dedupe store failed; asking for a redelivery", "payment_id", p.ID, "error", err)
+		return http.StatusServiceUnavailable
+	}
+	if done {
+		h.log.DebugContext(ctx, "webhook: the fetched state was processed already", "payment_id", p.ID)
+		return http.StatusOK
+	}
+	status = h.process(ctx, p, state, true)
+	if err := h.spec.Store.Finish(context.WithoutCancel(ctx), key, status == http.StatusOK); err != nil {
+		h.log.ErrorContext(ctx, "webhook: the dedupe store could not record", "payment_id", p.ID, "processed", status == http.StatusOK, "error", err)
+	}
+	return status
 }
 
 // answer writes the answer for the outcome of processing.
