@@ -42,8 +42,9 @@
 //
 // Every error is a *paykit.Error; test it with errors.Is against paykit's sentinels: 400
 // ErrInvalidRequest, 401 and 403 ErrUnauthorized, 404 ErrNotFound (also what EchelonPay
-// answers without the API version), 409 ErrConflict, 429 ErrRateLimited (after retries), 5xx
-// and network failures ErrUnavailable. EchelonPay's error bodies are not documented; paykit
+// answers without the API version), 409 ErrConflict, 422 ErrUnprocessable (a valid request
+// the state does not allow now, e.g. a payout the balance does not cover), 429
+// ErrRateLimited (after retries), 5xx and network failures ErrUnavailable. EchelonPay's error bodies are not documented; paykit
 // reads {code, message} (and RFC 7807 problem documents) leniently into Error.Code and
 // Error.Message and keeps the raw body, redacted, in Error.Body. Invalid input (no method, a
 // non-positive amount, an unknown currency, an id that breaks the id rule below) is refused

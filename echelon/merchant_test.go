@@ -289,3 +289,18 @@ func TestNoLimitWithHTTPMock(t *testing.T) {
 	}
 	assert.Equal(t, 26, mt.GetTotalCallCount(), "25 GETs and the token, all through the mock")
 }
+
+// TestPayoutBeyondTheBalanceIsUnprocessable: a valid payout that the merchant's balance does
+// not cover now (EchelonPay answers 422) is paykit.ErrUnprocessable, not ErrInvalidRequest,
+// which means the request itself is wrong (a bug to alert on).
+func TestPayoutBeyondTheBalanceIsUnprocessable(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, echelontest.Config{Balances: []paykit.Money{{Amount: 10_00, Currency: "INR"}}})
+	c := newClient(t, fake, echelon.Config{})
+	_, err := c.CreatePayout(guard(t), echelon.PayoutRequest{ID: "po-big", Amount: inr(100), Method: "BANK_TRANSFER", AccountNumber: "1"})
+	require.ErrorIs(t, err, paykit.ErrUnprocessable)
+	assert.NotErrorIs(t, err, paykit.ErrInvalidRequest)
+	var pe *paykit.Error
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "po-big", pe.PaymentID)
+}
