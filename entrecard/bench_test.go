@@ -51,7 +51,7 @@ func BenchmarkMemoryStorePerEntry(b *testing.B) {
 			}
 			linkBytes += len(p.Action.URL)
 			_, _, err = store.SaveResult(ctx, entrecard.Result{SellerID: "1001", ID: id, Total: 250,
-				TransactionID: strconv.Itoa(1_000_000 + i), Status: entrecard.StatusComplete})
+				TransactionID: strconv.Itoa(1_000_000 + i), Status: entrecard.ResultComplete})
 			if err != nil {
 				b.Fatal(err)
 			}

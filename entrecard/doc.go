@@ -48,9 +48,12 @@
 // the result's parameter names. A result with a bad or missing signature is
 // paykit.ErrInvalidSignature; one whose total is not quantity × cost of the order is
 // paykit.ErrAmountMismatch; an unknown payment id is paykit.ErrNotFound. Capture, Refund and
-// Cancel are paykit.ErrUnsupported: the Payments API has none of them. Error text never holds
-// the secret or a signature, and this package's own checks do not repeat the merchant's
-// URLs, which may carry tokens.
+// Cancel are paykit.ErrUnsupported: the Payments API has none of them. A Store that fails
+// (Redis down) is paykit.ErrStoreUnavailable, which also matches paykit.ErrUnavailable, and
+// says so once: "paykit: entrecard: get payment: store unavailable: result store: redis: …";
+// the webhook handler then answers 503, and Entrecard delivers the result again. Error text
+// never holds the secret or a signature, and this package's own checks do not repeat the
+// merchant's URLs, which may carry tokens.
 //
 // # Retries
 //
@@ -68,7 +71,9 @@
 // the result's parameters are read, so the merchant's own query parameters do not disturb
 // the signature. ParseNotification takes a GET query or a POST form. Statuses are cancelled
 // (the buyer cancelled), failed (too few credits), complete (paid) and escrow, which counts as
-// complete; any other word is kept and maps to paykit.StatusUnknown.
+// complete; any other word is kept and maps to paykit.StatusUnknown. The native type is
+// ResultStatus, with ResultCancelled, ResultFailed, ResultComplete and ResultEscrow;
+// PaykitStatus maps it to paykit's Status.
 //
 // Every verified result is recorded in the Store by transaction_id: a redelivery returns the
 // first result recorded, and Notification.DedupKey is made from the transaction_id. When one
@@ -84,9 +89,35 @@
 // default, NewMemoryStore, serves one process and is bounded in time: a payment is forgotten
 // DefaultRetention (30 days; WithRetention) after the last order or new result recorded for
 // it, as if the process had restarted (GetPayment answers paykit.ErrNotFound; a later result
-// is accepted as one for an unknown id). It costs about 990 bytes per payment until then,
+// is accepted as one for an unknown id). It costs about 970 bytes per payment until then,
 // most of it the buy link. Replicas, or a shop that must keep payments across restarts, use a
 // shared Store (redisstore.NewEntrecardStore).
+//
+// # Payments as the merchant sees them
+//
+// CreatePayment records the order in the Store before it returns, so the client that created
+// a payment, and every replica sharing its Store, find it at once: GetPayment answers it
+// pending, with the buy link as its Action, until a result arrives. A replica with its own
+// in-memory store (or a process restarted with one) does not know the order: GetPayment
+// answers paykit.ErrNotFound there until a result for the payment reaches that replica, which
+// is why replicas share a Store.
+//
+// Entrecard keeps no reference of the merchant's (a buy link carries none), so
+// PaymentRequest.Reference is not used and Payment.Reference is the payment id, the same on
+// every call (CreatePayment, GetPayment, a redirect, the webhook handler's fetch), whether
+// the order is known or only its result.
+//
+// # Testing with httpmock
+//
+// There is nothing to mock: the client makes no HTTP call (the buyer's browser does, at
+// Entrecard). A merchant's test creates the payment, builds the result Entrecard would send
+// with package entrecardtest, and hands it to its own code: NewResultRequest(notifyURL,
+// secret, result) is the request the fake makes to the notify URL, for
+// paykit.NewWebhookHandler(client, fn).ServeHTTP or ParseNotification; ResultURL is the same
+// URL, for ParseRedirect as the buyer's way back to the success or cancel URL; ResultQuery
+// and SignedBuyURL sign results and links. Both are what the fake sends, byte for byte (a
+// test holds them to it). The Example "testing" is such a test, whole; for flows with a
+// buyer, faults and redeliveries, entrecardtest.NewServer is the fake over real HTTP.
 //
 // # Fees
 //

@@ -116,10 +116,8 @@ func Example() {
 	}
 	fmt.Println(payment.Status, payment.Action.Type)
 
-	// The buyer follows the link and confirms as alice.
-	if _, err := fake.Open(ctx, payment.Action.URL); err != nil {
-		panic(err)
-	}
+	// The buyer follows the link and confirms as alice (the fake opens the link the client
+	// built, as the buyer's browser would).
 	if err := fake.Confirm(ctx, payment.ID, "alice"); err != nil {
 		panic(err)
 	}
@@ -135,4 +133,60 @@ func Example() {
 	// buyer returns to /thanks with status complete
 	// order-1001 complete succeeded 160 EC
 	// alice has 340 credits; the seller got 140
+}
+
+// Testing a merchant's own code needs no mock of HTTP: the client makes no call. A test
+// creates the payment, builds the result Entrecard would deliver with entrecardtest (signed
+// as Entrecard signs, exactly what the fake requests) and hands it to the notify handler, and
+// to ParseRedirect as the buyer's way back.
+func Example_testing() {
+	ctx := context.Background()
+	client, err := entrecard.New(entrecard.Config{SellerID: entrecardtest.DefaultSellerID, Secret: entrecardtest.DefaultSecret})
+	if err != nil {
+		panic(err)
+	}
+	handler := paykit.NewWebhookHandler(client, func(_ context.Context, n *paykit.Notification) error {
+		fmt.Println("fulfil", n.PaymentID, n.Payment.Status)
+		return nil
+	})
+
+	payment, err := client.CreatePayment(ctx, paykit.PaymentRequest{
+		ID:          "order-1001",
+		Amount:      paykit.Money{Amount: 160, Currency: "EC"},
+		Description: "Banner ad, 7 days",
+		NotifyURL:   "https://shop.example/entrecard/notify",
+		ReturnURL:   "https://shop.example/thanks",
+		CancelURL:   "https://shop.example/cart",
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	result := entrecard.Result{
+		SellerID: entrecardtest.DefaultSellerID, ID: payment.ID, Total: 160,
+		TransactionID: "100001", Status: entrecard.ResultComplete,
+	}
+	for range 2 { // Entrecard's redelivery is acknowledged without running fn again
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, entrecardtest.NewResultRequest("https://shop.example/entrecard/notify", entrecardtest.DefaultSecret, result))
+		fmt.Println(rec.Code)
+	}
+
+	back := entrecardtest.ResultURL("https://shop.example/thanks", entrecardtest.DefaultSecret, result)
+	rd, err := client.ParseRedirect(ctx, back)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("the buyer is back:", rd.Payment.Status, rd.Payment.Captured)
+
+	forged := entrecardtest.NewResultRequest("https://shop.example/entrecard/notify", "guessed", result)
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, forged)
+	fmt.Println(rec.Code)
+	// Output:
+	// fulfil order-1001 succeeded
+	// 200
+	// 200
+	// the buyer is back: succeeded 160 EC
+	// 401
 }

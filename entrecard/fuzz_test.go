@@ -24,7 +24,7 @@ var (
 
 func FuzzVerifyResult(f *testing.F) {
 	c := newClient(f)
-	good := c.ResultQuery(entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "100001", Status: entrecard.StatusComplete})
+	good := c.ResultQuery(entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "100001", Status: entrecard.ResultComplete})
 	for _, seed := range []string{
 		good,
 		"seller_id=1001&id=order-42&total=100&transaction_id=100001&status=complete&signature=670ec49743b4f01d19a4462d32c97a229148d358",
@@ -77,7 +77,7 @@ func FuzzResultRoundTrip(f *testing.F) {
 	f.Add(strings.Repeat("x", 32), int64(999999999999999999), "18446744073709551615", "escrow", "status")
 	f.Add("x", int64(-1), "", "", "transaction_id")
 	f.Fuzz(func(t *testing.T, id string, total int64, txn, status, tamper string) {
-		r := entrecard.Result{SellerID: testSeller, ID: id, Total: total, TransactionID: txn, Status: entrecard.Status(status)}
+		r := entrecard.Result{SellerID: testSeller, ID: id, Total: total, TransactionID: txn, Status: entrecard.ResultStatus(status)}
 		v, err := url.ParseQuery(c.ResultQuery(r))
 		if err != nil {
 			t.Fatalf("ResultQuery does not parse: %v", err)
@@ -113,7 +113,7 @@ func FuzzResultRoundTrip(f *testing.F) {
 
 func FuzzParseRedirect(f *testing.F) {
 	c := newClient(f)
-	good := c.ResultQuery(entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "100001", Status: entrecard.StatusComplete})
+	good := c.ResultQuery(entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "100001", Status: entrecard.ResultComplete})
 	for _, seed := range []string{
 		"https://shop.example/thanks?order=42&" + good,
 		"https://shop.example/thanks?order=42?" + good,
@@ -214,7 +214,7 @@ func FuzzBuyURL(f *testing.F) {
 		}
 		// Each URL takes an appended result unharmed: after appending, the result reads back.
 		for _, base := range []string{notify, success, cancel} {
-			rq := c.ResultQuery(entrecard.Result{SellerID: testSeller, ID: id, Total: req.Total(), TransactionID: "1", Status: entrecard.StatusComplete})
+			rq := c.ResultQuery(entrecard.Result{SellerID: testSeller, ID: id, Total: req.Total(), TransactionID: "1", Status: entrecard.ResultComplete})
 			sep := "?"
 			if strings.Contains(base, "?") {
 				sep = "&"

@@ -28,7 +28,7 @@ func TestEmptySecretNeverVerifies(t *testing.T) {
 	// A result signed with the empty key, for the empty seller id a zero Client has: the
 	// SHA-1 of the message alone, which anyone can compute.
 	var forger entrecard.Client
-	forged := entrecard.Result{ID: "order-42", Total: 100, TransactionID: "7", Status: entrecard.StatusComplete}
+	forged := entrecard.Result{ID: "order-42", Total: 100, TransactionID: "7", Status: entrecard.ResultComplete}
 	query := forger.ResultQuery(forged)
 	for name, c := range map[string]*entrecard.Client{"zero Client": {}, "new(Client)": new(entrecard.Client)} {
 		_, err := c.VerifyResult(mustQuery(t, query))

@@ -31,7 +31,8 @@ func (c *Client) Capabilities() paykit.Capabilities {
 // req.ID becomes the link's item id (generated as 32 lowercase hex digits when empty), so it
 // must be 1 to 32 of [A-Za-z0-9_-]. The description is req.Description, or the Item's Name
 // when that is empty. NotifyURL, ReturnURL (Entrecard's success URL) and CancelURL are all
-// required. Customer and Locale are not used.
+// required. Customer, Locale and Reference are not used: Entrecard keeps no reference of the
+// merchant's, so Payment.Reference is the payment id, on this and every later call.
 //
 // Calling it again with the same ID and the same request returns the payment as it stands
 // (with no Action once a result arrived, so nobody is sent to pay twice); the same ID with a
@@ -80,12 +81,8 @@ func (c *Client) createPayment(ctx context.Context, op string, req paykit.Paymen
 	if err != nil {
 		return nil, err
 	}
-	if req.Reference == "" {
-		req.Reference = req.ID
-	}
 	o := Order{
 		ID:          req.ID,
-		Reference:   req.Reference,
 		Description: br.Description,
 		Quantity:    br.Quantity,
 		Cost:        br.Cost,
@@ -99,6 +96,7 @@ func (c *Client) createPayment(ctx context.Context, op string, req paykit.Paymen
 	if !created && !sameOrder(stored, o) {
 		return nil, perr.Errorf(op, paykit.ErrConflict, "payment id %q is already used for a different payment", req.ID)
 	}
+	c.built(stored.ID, stored.BuyURL)
 	if created {
 		return paymentOf(Entry{Order: &stored}), nil
 	}
@@ -107,14 +105,17 @@ func (c *Client) createPayment(ctx context.Context, op string, req paykit.Paymen
 }
 
 func sameOrder(a, b Order) bool {
-	return a.ID == b.ID && a.Reference == b.Reference && a.Description == b.Description &&
+	return a.ID == b.ID && a.Description == b.Description &&
 		a.Quantity == b.Quantity && a.Cost == b.Cost && a.BuyURL == b.BuyURL
 }
 
 // GetPayment answers from the store, because Entrecard has no API to ask: an id the store does
 // not know is paykit.ErrNotFound; an order without a result is pending (with its buy link as
 // the Action); otherwise the deciding result gives the status — a complete (or escrow) result
-// wins over others, else the latest one counts.
+// wins over others, else the latest one counts. A payment CreatePayment returned is known at
+// once to this client and to every client sharing its Store; a replica with a store of its
+// own answers paykit.ErrNotFound until a result for it arrives there. Payment.Reference is the
+// payment id. A Store's failure is paykit.ErrStoreUnavailable.
 func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, error) {
 	const op = "get payment"
 	e, ok, err := c.store.Lookup(ctx, id)
@@ -131,7 +132,7 @@ func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, er
 func paymentOf(e Entry) *paykit.Payment {
 	p := &paykit.Payment{Provider: ProviderName, Status: paykit.StatusPending}
 	if o := e.Order; o != nil {
-		p.ID, p.Reference, p.CreatedAt = o.ID, o.Reference, o.CreatedAt
+		p.ID, p.CreatedAt = o.ID, o.CreatedAt
 		p.Amount = paykit.Money{Amount: o.Total(), Currency: Currency}
 	}
 	r, ok := decisive(e.Results)
@@ -142,13 +143,16 @@ func paymentOf(e Entry) *paykit.Payment {
 	} else {
 		if e.Order == nil {
 			// Known only from a verified result: its signed total is what was asked.
-			p.ID, p.Reference = r.ID, r.ID
+			p.ID = r.ID
 			p.Amount = paykit.Money{Amount: r.Total, Currency: Currency}
 		}
 		p.ProviderID = r.TransactionID
 		p.ProviderStatus = string(r.Status)
 		p.Status = r.Status.PaykitStatus()
 	}
+	// Entrecard keeps no reference of the merchant's (a link carries none): the payment id is
+	// the reference, the same on every call, whether the order is known or only a result.
+	p.Reference = p.ID
 	p.Captured = paykit.Money{Currency: Currency}
 	p.Refunded = paykit.Money{Currency: Currency}
 	if p.Status == paykit.StatusSucceeded {
@@ -189,8 +193,12 @@ func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error
 	}, nil
 }
 
+// storeError is the error of op when the Store failed: paykit.ErrStoreUnavailable (which
+// also matches paykit.ErrUnavailable), or the context's error when that ended the call. It
+// says once that the store failed, not Entrecard:
+// `paykit: entrecard: get payment: store unavailable: result store: redis: …`.
 func storeError(op string, err error) error {
-	return perr.Wrap(op, paykit.ErrUnavailable, err, "the store failed")
+	return perr.Store(op, "result store", err)
 }
 
 // NewID returns a new payment id Entrecard takes (NewID): the Router generates ids through

@@ -174,7 +174,7 @@ func TestCreatePaymentAgain(t *testing.T) {
 	wantKind(t, err, paykit.ErrConflict)
 
 	// Once paid, the same request again offers no link to pay twice.
-	deliver(t, c, entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "5", Status: entrecard.StatusComplete})
+	deliver(t, c, entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "5", Status: entrecard.ResultComplete})
 	paid, err := c.CreatePayment(ctx, validPayment())
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +232,7 @@ func deliver(t testing.TB, c *entrecard.Client, r entrecard.Result) *paykit.Noti
 
 func TestParseNotificationTransports(t *testing.T) {
 	t.Parallel()
-	result := entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "100001", Status: entrecard.StatusComplete}
+	result := entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "100001", Status: entrecard.ResultComplete}
 	q := newClient(t).ResultQuery(result)
 	form := func(body string) *http.Request {
 		r := httptest.NewRequest(http.MethodPost, "https://shop.example/entrecard/notify?order=42", strings.NewReader(body))
@@ -276,7 +276,7 @@ func TestParseNotificationTransports(t *testing.T) {
 
 func TestParseNotificationRefused(t *testing.T) {
 	t.Parallel()
-	result := entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "100001", Status: entrecard.StatusComplete}
+	result := entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "100001", Status: entrecard.ResultComplete}
 	q := newClient(t).ResultQuery(result)
 	tests := []struct {
 		name string
@@ -346,7 +346,7 @@ func TestParseNotificationAmount(t *testing.T) {
 			if _, err := c.CreatePayment(ctx, validPayment()); err != nil {
 				t.Fatal(err)
 			}
-			for i, status := range []entrecard.Status{entrecard.StatusFailed, entrecard.StatusComplete} {
+			for i, status := range []entrecard.ResultStatus{entrecard.ResultFailed, entrecard.ResultComplete} {
 				r := entrecard.Result{SellerID: testSeller, ID: "order-42", Total: tt.total, TransactionID: strconv.Itoa(90 + i), Status: status}
 				_, err := c.ParseNotification(notifyRequest("https://shop.example/n", c.ResultQuery(r)))
 				if tt.ok {
@@ -370,7 +370,7 @@ func TestParseNotificationAmount(t *testing.T) {
 
 func TestResultsDecideThePayment(t *testing.T) {
 	t.Parallel()
-	result := func(txn string, s entrecard.Status) entrecard.Result {
+	result := func(txn string, s entrecard.ResultStatus) entrecard.Result {
 		return entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: txn, Status: s}
 	}
 	tests := []struct {
@@ -380,18 +380,18 @@ func TestResultsDecideThePayment(t *testing.T) {
 		provider string
 		txn      string
 	}{
-		{"complete", []entrecard.Result{result("1", entrecard.StatusComplete)}, paykit.StatusSucceeded, "complete", "1"},
-		{"escrow counts as complete", []entrecard.Result{result("1", entrecard.StatusEscrow)}, paykit.StatusSucceeded, "escrow", "1"},
-		{"failed", []entrecard.Result{result("1", entrecard.StatusFailed)}, paykit.StatusFailed, "failed", "1"},
-		{"cancelled", []entrecard.Result{result("1", entrecard.StatusCancelled)}, paykit.StatusCanceled, "cancelled", "1"},
+		{"complete", []entrecard.Result{result("1", entrecard.ResultComplete)}, paykit.StatusSucceeded, "complete", "1"},
+		{"escrow counts as complete", []entrecard.Result{result("1", entrecard.ResultEscrow)}, paykit.StatusSucceeded, "escrow", "1"},
+		{"failed", []entrecard.Result{result("1", entrecard.ResultFailed)}, paykit.StatusFailed, "failed", "1"},
+		{"cancelled", []entrecard.Result{result("1", entrecard.ResultCancelled)}, paykit.StatusCanceled, "cancelled", "1"},
 		{"unknown word", []entrecard.Result{result("1", "disputed")}, paykit.StatusUnknown, "disputed", "1"},
-		{"failed, then complete", []entrecard.Result{result("1", entrecard.StatusFailed), result("2", entrecard.StatusComplete)}, paykit.StatusSucceeded, "complete", "2"},
-		{"complete, then a late failed", []entrecard.Result{result("1", entrecard.StatusComplete), result("2", entrecard.StatusFailed)}, paykit.StatusSucceeded, "complete", "1"},
-		{"complete, then a cancelled", []entrecard.Result{result("1", entrecard.StatusComplete), result("2", entrecard.StatusCancelled)}, paykit.StatusSucceeded, "complete", "1"},
-		{"failed, then cancelled: the latest", []entrecard.Result{result("1", entrecard.StatusFailed), result("2", entrecard.StatusCancelled)}, paykit.StatusCanceled, "cancelled", "2"},
-		{"cancelled, then failed: the latest", []entrecard.Result{result("1", entrecard.StatusCancelled), result("2", entrecard.StatusFailed)}, paykit.StatusFailed, "failed", "2"},
-		{"paid twice: the first complete", []entrecard.Result{result("1", entrecard.StatusComplete), result("2", entrecard.StatusEscrow)}, paykit.StatusSucceeded, "complete", "1"},
-		{"a redelivery with another status keeps the first", []entrecard.Result{result("1", entrecard.StatusFailed), result("1", entrecard.StatusComplete)}, paykit.StatusFailed, "failed", "1"},
+		{"failed, then complete", []entrecard.Result{result("1", entrecard.ResultFailed), result("2", entrecard.ResultComplete)}, paykit.StatusSucceeded, "complete", "2"},
+		{"complete, then a late failed", []entrecard.Result{result("1", entrecard.ResultComplete), result("2", entrecard.ResultFailed)}, paykit.StatusSucceeded, "complete", "1"},
+		{"complete, then a cancelled", []entrecard.Result{result("1", entrecard.ResultComplete), result("2", entrecard.ResultCancelled)}, paykit.StatusSucceeded, "complete", "1"},
+		{"failed, then cancelled: the latest", []entrecard.Result{result("1", entrecard.ResultFailed), result("2", entrecard.ResultCancelled)}, paykit.StatusCanceled, "cancelled", "2"},
+		{"cancelled, then failed: the latest", []entrecard.Result{result("1", entrecard.ResultCancelled), result("2", entrecard.ResultFailed)}, paykit.StatusFailed, "failed", "2"},
+		{"paid twice: the first complete", []entrecard.Result{result("1", entrecard.ResultComplete), result("2", entrecard.ResultEscrow)}, paykit.StatusSucceeded, "complete", "1"},
+		{"a redelivery with another status keeps the first", []entrecard.Result{result("1", entrecard.ResultFailed), result("1", entrecard.ResultComplete)}, paykit.StatusFailed, "failed", "1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -426,14 +426,14 @@ func TestResultsDecideThePayment(t *testing.T) {
 func TestRedeliveryReturnsTheFirstResult(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
-	first := deliver(t, c, entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "77", Status: entrecard.StatusFailed})
+	first := deliver(t, c, entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "77", Status: entrecard.ResultFailed})
 	// The same transaction again, even with another (correctly signed) status, is the first one.
-	again := deliver(t, c, entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "77", Status: entrecard.StatusComplete})
+	again := deliver(t, c, entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "77", Status: entrecard.ResultComplete})
 	if *again != *first || again.Event != "failed" {
 		t.Errorf("redelivery = %+v, want the first %+v", *again, *first)
 	}
-	res, err := c.ReadNotification(notifyRequest("https://shop.example/n", c.ResultQuery(entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "77", Status: entrecard.StatusComplete})))
-	if err != nil || res.Status != entrecard.StatusFailed {
+	res, err := c.ReadNotification(notifyRequest("https://shop.example/n", c.ResultQuery(entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "77", Status: entrecard.ResultComplete})))
+	if err != nil || res.Status != entrecard.ResultFailed {
 		t.Errorf("ReadNotification of the redelivery = %+v, %v; want the first (failed)", res, err)
 	}
 }
@@ -443,7 +443,7 @@ func TestResultForAnUnknownID(t *testing.T) {
 	// E.g. after a restart emptied the in-memory store: accepted, recorded, and GetPayment
 	// answers from the result alone.
 	c := newClient(t)
-	n := deliver(t, c, entrecard.Result{SellerID: testSeller, ID: "before-restart", Total: 120, TransactionID: "3", Status: entrecard.StatusEscrow})
+	n := deliver(t, c, entrecard.Result{SellerID: testSeller, ID: "before-restart", Total: 120, TransactionID: "3", Status: entrecard.ResultEscrow})
 	if n.PaymentID != "before-restart" || n.Status != paykit.StatusSucceeded || n.Event != "escrow" {
 		t.Errorf("notification = %+v", n)
 	}
@@ -463,8 +463,8 @@ func TestParseRedirect(t *testing.T) {
 	if _, err := c.CreatePayment(ctx, validPayment()); err != nil {
 		t.Fatal(err)
 	}
-	ok := c.ResultQuery(entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "11", Status: entrecard.StatusComplete})
-	failed := c.ResultQuery(entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "10", Status: entrecard.StatusFailed})
+	ok := c.ResultQuery(entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "11", Status: entrecard.ResultComplete})
+	failed := c.ResultQuery(entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "10", Status: entrecard.ResultFailed})
 
 	// A cancel before any transaction: no result, the merchant's own parameters.
 	rd, err := c.ParseRedirect(ctx, "https://shop.example/cart?order=42")
@@ -479,7 +479,7 @@ func TestParseRedirect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rd.Result == nil || rd.Result.Status != entrecard.StatusFailed || rd.Payment == nil || rd.Payment.Status != paykit.StatusFailed || rd.Params.Get("order") != "42" || rd.Params.Has("status") {
+	if rd.Result == nil || rd.Result.Status != entrecard.ResultFailed || rd.Payment == nil || rd.Payment.Status != paykit.StatusFailed || rd.Params.Get("order") != "42" || rd.Params.Has("status") {
 		t.Errorf("cancel with a failed result = %+v", rd)
 	}
 	// The success redirect, read from the browser's request: recorded before any notification.
@@ -509,7 +509,7 @@ func TestParseRedirect(t *testing.T) {
 	bad := "://not a url?" + ok
 	_, err = c.ParseRedirect(ctx, bad)
 	wantKind(t, err, paykit.ErrInvalidRequest)
-	if sig := c.Sign(entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "11", Status: entrecard.StatusComplete}); strings.Contains(err.Error(), sig) {
+	if sig := c.Sign(entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "11", Status: entrecard.ResultComplete}); strings.Contains(err.Error(), sig) {
 		t.Errorf("error %q holds the signature", err)
 	}
 }
@@ -518,7 +518,7 @@ func TestConcurrentResults(t *testing.T) {
 	t.Parallel()
 	// The same result arriving many times at once is recorded once.
 	c := newClient(t)
-	r := entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "1", Status: entrecard.StatusComplete}
+	r := entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "1", Status: entrecard.ResultComplete}
 	q := c.ResultQuery(r)
 	errs := make(chan error, 20)
 	for range 20 {
@@ -551,7 +551,7 @@ func TestLoggerNeverLogsSignatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "1", Status: entrecard.StatusComplete}
+	r := entrecard.Result{SellerID: testSeller, ID: "order-42", Total: 100, TransactionID: "1", Status: entrecard.ResultComplete}
 	deliver(t, c, r)
 	deliver(t, c, r)
 	mu.Lock()

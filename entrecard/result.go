@@ -45,7 +45,7 @@ type Result struct {
 	// TransactionID is transaction_id, Entrecard's unique integer for the transaction, kept
 	// as the decimal text that was signed. A redelivery carries the same one.
 	TransactionID string
-	Status        Status // status: cancelled, failed, complete, or (in future) escrow
+	Status        ResultStatus // status: cancelled, failed, complete, or (in future) escrow
 }
 
 // Sign returns the signature Entrecard puts on r: the lowercase hex SHA-1 of
@@ -136,7 +136,7 @@ func (c *Client) verifyResult(op string, params url.Values) (*Result, error) {
 	if !validStatusWord(status) {
 		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "the result's status is not a status word")
 	}
-	return &Result{SellerID: raw[0], ID: id, Total: total, TransactionID: txn, Status: Status(status)}, nil
+	return &Result{SellerID: raw[0], ID: id, Total: total, TransactionID: txn, Status: ResultStatus(status)}, nil
 }
 
 func isDigits(s string, maxLen int) bool {

@@ -103,12 +103,12 @@ func TestSignVectors(t *testing.T) {
 		wantText string
 	}{
 		{
-			r:        entrecard.Result{SellerID: "1001", ID: "order-42", Total: 100, TransactionID: "100001", Status: entrecard.StatusComplete},
+			r:        entrecard.Result{SellerID: "1001", ID: "order-42", Total: 100, TransactionID: "100001", Status: entrecard.ResultComplete},
 			wantSig:  "670ec49743b4f01d19a4462d32c97a229148d358",
 			wantText: "seller_id=1001&id=order-42&total=100&transaction_id=100001&status=complete",
 		},
 		{
-			r:        entrecard.Result{SellerID: "1001", ID: "order-42", Total: 100, TransactionID: "100002", Status: entrecard.StatusEscrow},
+			r:        entrecard.Result{SellerID: "1001", ID: "order-42", Total: 100, TransactionID: "100002", Status: entrecard.ResultEscrow},
 			wantSig:  "5dede2fc1dcef1eaf80605b8c7d567a0eb84dfde",
 			wantText: "seller_id=1001&id=order-42&total=100&transaction_id=100002&status=escrow",
 		},
@@ -186,7 +186,7 @@ func TestVerifyResultOtherSeller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := other.ResultQuery(entrecard.Result{SellerID: "2002", ID: "order-42", Total: 100, TransactionID: "7", Status: entrecard.StatusComplete})
+	q := other.ResultQuery(entrecard.Result{SellerID: "2002", ID: "order-42", Total: 100, TransactionID: "7", Status: entrecard.ResultComplete})
 	_, err = newClient(t).VerifyResult(mustQuery(t, q))
 	wantKind(t, err, paykit.ErrInvalidSignature)
 }
@@ -199,11 +199,11 @@ func TestVerifyResultSignedButUnreadable(t *testing.T) {
 		r    entrecard.Result
 		raw  string // a raw query instead, when r cannot express it
 	}{
-		{name: "id with a space", r: entrecard.Result{SellerID: testSeller, ID: "order 42", Total: 100, TransactionID: "1", Status: entrecard.StatusComplete}},
-		{name: "id too long", r: entrecard.Result{SellerID: testSeller, ID: strings.Repeat("a", 33), Total: 100, TransactionID: "1", Status: entrecard.StatusComplete}},
-		{name: "negative total", r: entrecard.Result{SellerID: testSeller, ID: "x", Total: -100, TransactionID: "1", Status: entrecard.StatusComplete}},
-		{name: "transaction id not a number", r: entrecard.Result{SellerID: testSeller, ID: "x", Total: 100, TransactionID: "t-1", Status: entrecard.StatusComplete}},
-		{name: "transaction id empty", r: entrecard.Result{SellerID: testSeller, ID: "x", Total: 100, TransactionID: "", Status: entrecard.StatusComplete}},
+		{name: "id with a space", r: entrecard.Result{SellerID: testSeller, ID: "order 42", Total: 100, TransactionID: "1", Status: entrecard.ResultComplete}},
+		{name: "id too long", r: entrecard.Result{SellerID: testSeller, ID: strings.Repeat("a", 33), Total: 100, TransactionID: "1", Status: entrecard.ResultComplete}},
+		{name: "negative total", r: entrecard.Result{SellerID: testSeller, ID: "x", Total: -100, TransactionID: "1", Status: entrecard.ResultComplete}},
+		{name: "transaction id not a number", r: entrecard.Result{SellerID: testSeller, ID: "x", Total: 100, TransactionID: "t-1", Status: entrecard.ResultComplete}},
+		{name: "transaction id empty", r: entrecard.Result{SellerID: testSeller, ID: "x", Total: 100, TransactionID: "", Status: entrecard.ResultComplete}},
 		{name: "status empty", r: entrecard.Result{SellerID: testSeller, ID: "x", Total: 100, TransactionID: "1", Status: ""}},
 		{name: "status with a space", r: entrecard.Result{SellerID: testSeller, ID: "x", Total: 100, TransactionID: "1", Status: "not paid"}},
 	}
@@ -223,7 +223,7 @@ func TestVerifyResultSignedButUnreadable(t *testing.T) {
 	})
 	t.Run("a parameter twice", func(t *testing.T) {
 		t.Parallel()
-		q := c.ResultQuery(entrecard.Result{SellerID: testSeller, ID: "x", Total: 100, TransactionID: "1", Status: entrecard.StatusComplete})
+		q := c.ResultQuery(entrecard.Result{SellerID: testSeller, ID: "x", Total: 100, TransactionID: "1", Status: entrecard.ResultComplete})
 		_, err := c.VerifyResult(mustQuery(t, q+"&status=failed"))
 		wantKind(t, err, paykit.ErrInvalidRequest)
 	})

@@ -10,14 +10,14 @@ import (
 func TestStatus(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		s        entrecard.Status
+		s        entrecard.ResultStatus
 		want     paykit.Status
 		complete bool
 	}{
-		{entrecard.StatusComplete, paykit.StatusSucceeded, true},
-		{entrecard.StatusEscrow, paykit.StatusSucceeded, true},
-		{entrecard.StatusFailed, paykit.StatusFailed, false},
-		{entrecard.StatusCancelled, paykit.StatusCanceled, false},
+		{entrecard.ResultComplete, paykit.StatusSucceeded, true},
+		{entrecard.ResultEscrow, paykit.StatusSucceeded, true},
+		{entrecard.ResultFailed, paykit.StatusFailed, false},
+		{entrecard.ResultCancelled, paykit.StatusCanceled, false},
 		{"canceled", paykit.StatusUnknown, false}, // the American spelling is not Entrecard's
 		{"COMPLETE", paykit.StatusUnknown, false},
 		{"refunded", paykit.StatusUnknown, false},
@@ -25,10 +25,10 @@ func TestStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		if got := tt.s.PaykitStatus(); got != tt.want {
-			t.Errorf("Status(%q).PaykitStatus() = %q, want %q", tt.s, got, tt.want)
+			t.Errorf("ResultStatus(%q).PaykitStatus() = %q, want %q", tt.s, got, tt.want)
 		}
 		if got := tt.s.IsComplete(); got != tt.complete {
-			t.Errorf("Status(%q).IsComplete() = %v, want %v", tt.s, got, tt.complete)
+			t.Errorf("ResultStatus(%q).IsComplete() = %v, want %v", tt.s, got, tt.complete)
 		}
 	}
 }

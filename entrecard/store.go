@@ -10,7 +10,6 @@ import (
 // Order is what CreatePayment asked the buyer to pay, as a Store keeps it.
 type Order struct {
 	ID          string // the merchant's payment id, the link's item id
-	Reference   string // the merchant's order reference (default ID)
 	Description string
 	Quantity    int
 	Cost        int64  // credits per unit
@@ -69,10 +68,10 @@ func WithRetention(d time.Duration) MemoryStoreOption {
 //
 // It is bounded in time: a payment is forgotten DefaultRetention (30 days; WithRetention)
 // after the last order or new result recorded for it, so a long-running process does not
-// grow without limit. A payment costs about 990 bytes until its retention ends, with a
+// grow without limit. A payment costs about 970 bytes until its retention ends, with a
 // typical order (a 32-character id; its buy link, about 420 bytes, is the largest part) and
 // one result; about 120 of them are the retention's bookkeeping (BenchmarkMemoryStorePerEntry:
-// 987 B/entry over 100,000 payments). Pruning is O(1) amortised per write.
+// 971 B/entry over 100,000 payments). Pruning is O(1) amortised per write.
 func NewMemoryStore(opts ...MemoryStoreOption) Store {
 	s := &memoryStore{byID: make(map[string]*memoryEntry), byTxn: make(map[string]Result),
 		now: func() time.Time { return now() }}

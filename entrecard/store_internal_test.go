@@ -39,10 +39,10 @@ func memoryStoreAt(t *testing.T, clock *fakeClock, opts ...MemoryStoreOption) *m
 }
 
 func order(id string) Order {
-	return Order{ID: id, Reference: id, Description: "Mug", Quantity: 1, Cost: 10, BuyURL: "https://entrecard.example/buy?id=" + id}
+	return Order{ID: id, Description: "Mug", Quantity: 1, Cost: 10, BuyURL: "https://entrecard.example/buy?id=" + id}
 }
 
-func result(id, txn string, status Status) Result {
+func result(id, txn string, status ResultStatus) Result {
 	return Result{SellerID: "1001", ID: id, Total: 10, TransactionID: txn, Status: status}
 }
 
@@ -58,7 +58,7 @@ func TestMemoryStoreForgetsAfterRetention(t *testing.T) {
 	_, created, err := s.SaveOrder(ctx, order("old"))
 	require.NoError(t, err)
 	require.True(t, created)
-	_, created, err = s.SaveResult(ctx, result("old", "1", StatusFailed))
+	_, created, err = s.SaveResult(ctx, result("old", "1", ResultFailed))
 	require.NoError(t, err)
 	require.True(t, created)
 
@@ -66,10 +66,10 @@ func TestMemoryStoreForgetsAfterRetention(t *testing.T) {
 	_, _, err = s.SaveOrder(ctx, order("kept"))
 	require.NoError(t, err)
 	// A new result 40 minutes in starts "old"'s retention again.
-	_, _, err = s.SaveResult(ctx, result("old", "2", StatusComplete))
+	_, _, err = s.SaveResult(ctx, result("old", "2", ResultComplete))
 	require.NoError(t, err)
 	// A redelivery (a transaction known already) is no new write.
-	_, created, err = s.SaveResult(ctx, result("kept", "9", StatusComplete))
+	_, created, err = s.SaveResult(ctx, result("kept", "9", ResultComplete))
 	require.NoError(t, err)
 	require.True(t, created)
 
@@ -90,7 +90,7 @@ func TestMemoryStoreForgetsAfterRetention(t *testing.T) {
 	assert.Empty(t, s.written)
 
 	// A result redelivered after that is recorded again, as for an unknown id.
-	_, created, err = s.SaveResult(ctx, result("old", "2", StatusComplete))
+	_, created, err = s.SaveResult(ctx, result("old", "2", ResultComplete))
 	require.NoError(t, err)
 	assert.True(t, created)
 }
@@ -130,7 +130,7 @@ func TestMemoryStoreDoesNotGrow(t *testing.T) {
 			id := "p" + strconv.Itoa(m*perMinute+i)
 			_, _, err := s.SaveOrder(ctx, order(id))
 			require.NoError(t, err)
-			_, _, err = s.SaveResult(ctx, result(id, strconv.Itoa(m*perMinute+i), StatusComplete))
+			_, _, err = s.SaveResult(ctx, result(id, strconv.Itoa(m*perMinute+i), ResultComplete))
 			require.NoError(t, err)
 		}
 		clock.advance(time.Minute)

@@ -63,7 +63,7 @@ func TestOnACluster(t *testing.T) {
 	h := paykit.NewWebhookHandler(c, func(context.Context, *paykit.Notification) error { return nil },
 		paykit.WithDedupStore(dedupe))
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, ecNotify(c, ecResult("order-42", "1", entrecard.StatusComplete)))
+	h.ServeHTTP(rec, ecNotify(c, ecResult("order-42", "1", entrecard.ResultComplete)))
 	require.Equal(t, http.StatusOK, rec.Code)
 	p, err := c.GetPayment(ctx, "order-42")
 	require.NoError(t, err)

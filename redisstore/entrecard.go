@@ -144,7 +144,6 @@ func (s *entrecardStore) Lookup(ctx context.Context, id string) (entrecard.Entry
 // own, so that renaming a Go field cannot make stored data unreadable.
 type wireOrder struct {
 	ID          string    `json:"id"`
-	Reference   string    `json:"reference"`
 	Description string    `json:"description"`
 	Quantity    int       `json:"quantity"`
 	Cost        int64     `json:"cost"`
@@ -153,12 +152,12 @@ type wireOrder struct {
 }
 
 func orderOf(o entrecard.Order) wireOrder {
-	return wireOrder{ID: o.ID, Reference: o.Reference, Description: o.Description, Quantity: o.Quantity,
+	return wireOrder{ID: o.ID, Description: o.Description, Quantity: o.Quantity,
 		Cost: o.Cost, BuyURL: o.BuyURL, CreatedAt: o.CreatedAt}
 }
 
 func (w wireOrder) order() entrecard.Order {
-	return entrecard.Order{ID: w.ID, Reference: w.Reference, Description: w.Description, Quantity: w.Quantity,
+	return entrecard.Order{ID: w.ID, Description: w.Description, Quantity: w.Quantity,
 		Cost: w.Cost, BuyURL: w.BuyURL, CreatedAt: w.CreatedAt}
 }
 
@@ -175,5 +174,5 @@ func resultOf(r entrecard.Result) wireResult {
 }
 
 func (w wireResult) result() entrecard.Result {
-	return entrecard.Result{SellerID: w.SellerID, ID: w.ID, Total: w.Total, TransactionID: w.TransactionID, Status: entrecard.Status(w.Status)}
+	return entrecard.Result{SellerID: w.SellerID, ID: w.ID, Total: w.Total, TransactionID: w.TransactionID, Status: entrecard.ResultStatus(w.Status)}
 }

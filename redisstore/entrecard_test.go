@@ -49,7 +49,7 @@ func ecPayment() paykit.PaymentRequest {
 	}
 }
 
-func ecResult(id, txn string, s entrecard.Status) entrecard.Result {
+func ecResult(id, txn string, s entrecard.ResultStatus) entrecard.Result {
 	return entrecard.Result{SellerID: ecSeller, ID: id, Total: 100, TransactionID: txn, Status: s}
 }
 
@@ -68,7 +68,7 @@ func ecDeliver(t testing.TB, c *entrecard.Client, r entrecard.Result) *paykit.No
 func TestEntrecardResultsDecideThePayment(t *testing.T) {
 	t.Parallel()
 	srv := startRedis(t)
-	result := func(txn string, s entrecard.Status) entrecard.Result { return ecResult("order-42", txn, s) }
+	result := func(txn string, s entrecard.ResultStatus) entrecard.Result { return ecResult("order-42", txn, s) }
 	tests := []struct {
 		name     string
 		results  []entrecard.Result
@@ -76,18 +76,18 @@ func TestEntrecardResultsDecideThePayment(t *testing.T) {
 		provider string
 		txn      string
 	}{
-		{"complete", []entrecard.Result{result("1", entrecard.StatusComplete)}, paykit.StatusSucceeded, "complete", "1"},
-		{"escrow counts as complete", []entrecard.Result{result("1", entrecard.StatusEscrow)}, paykit.StatusSucceeded, "escrow", "1"},
-		{"failed", []entrecard.Result{result("1", entrecard.StatusFailed)}, paykit.StatusFailed, "failed", "1"},
-		{"cancelled", []entrecard.Result{result("1", entrecard.StatusCancelled)}, paykit.StatusCanceled, "cancelled", "1"},
+		{"complete", []entrecard.Result{result("1", entrecard.ResultComplete)}, paykit.StatusSucceeded, "complete", "1"},
+		{"escrow counts as complete", []entrecard.Result{result("1", entrecard.ResultEscrow)}, paykit.StatusSucceeded, "escrow", "1"},
+		{"failed", []entrecard.Result{result("1", entrecard.ResultFailed)}, paykit.StatusFailed, "failed", "1"},
+		{"cancelled", []entrecard.Result{result("1", entrecard.ResultCancelled)}, paykit.StatusCanceled, "cancelled", "1"},
 		{"unknown word", []entrecard.Result{result("1", "disputed")}, paykit.StatusUnknown, "disputed", "1"},
-		{"failed, then complete", []entrecard.Result{result("1", entrecard.StatusFailed), result("2", entrecard.StatusComplete)}, paykit.StatusSucceeded, "complete", "2"},
-		{"complete, then a late failed", []entrecard.Result{result("1", entrecard.StatusComplete), result("2", entrecard.StatusFailed)}, paykit.StatusSucceeded, "complete", "1"},
-		{"complete, then a cancelled", []entrecard.Result{result("1", entrecard.StatusComplete), result("2", entrecard.StatusCancelled)}, paykit.StatusSucceeded, "complete", "1"},
-		{"failed, then cancelled: the latest", []entrecard.Result{result("1", entrecard.StatusFailed), result("2", entrecard.StatusCancelled)}, paykit.StatusCanceled, "cancelled", "2"},
-		{"cancelled, then failed: the latest", []entrecard.Result{result("1", entrecard.StatusCancelled), result("2", entrecard.StatusFailed)}, paykit.StatusFailed, "failed", "2"},
-		{"paid twice: the first complete", []entrecard.Result{result("1", entrecard.StatusComplete), result("2", entrecard.StatusEscrow)}, paykit.StatusSucceeded, "complete", "1"},
-		{"a redelivery with another status keeps the first", []entrecard.Result{result("1", entrecard.StatusFailed), result("1", entrecard.StatusComplete)}, paykit.StatusFailed, "failed", "1"},
+		{"failed, then complete", []entrecard.Result{result("1", entrecard.ResultFailed), result("2", entrecard.ResultComplete)}, paykit.StatusSucceeded, "complete", "2"},
+		{"complete, then a late failed", []entrecard.Result{result("1", entrecard.ResultComplete), result("2", entrecard.ResultFailed)}, paykit.StatusSucceeded, "complete", "1"},
+		{"complete, then a cancelled", []entrecard.Result{result("1", entrecard.ResultComplete), result("2", entrecard.ResultCancelled)}, paykit.StatusSucceeded, "complete", "1"},
+		{"failed, then cancelled: the latest", []entrecard.Result{result("1", entrecard.ResultFailed), result("2", entrecard.ResultCancelled)}, paykit.StatusCanceled, "cancelled", "2"},
+		{"cancelled, then failed: the latest", []entrecard.Result{result("1", entrecard.ResultCancelled), result("2", entrecard.ResultFailed)}, paykit.StatusFailed, "failed", "2"},
+		{"paid twice: the first complete", []entrecard.Result{result("1", entrecard.ResultComplete), result("2", entrecard.ResultEscrow)}, paykit.StatusSucceeded, "complete", "1"},
+		{"a redelivery with another status keeps the first", []entrecard.Result{result("1", entrecard.ResultFailed), result("1", entrecard.ResultComplete)}, paykit.StatusFailed, "failed", "1"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,15 +122,15 @@ func TestEntrecardRedeliveryReturnsTheFirstResult(t *testing.T) {
 	srv := startRedis(t)
 	c := entrecardClient(t, redisstore.NewEntrecardStore(srv.Client(t)))
 	other := entrecardClient(t, redisstore.NewEntrecardStore(srv.Client(t))) // another replica
-	first := ecDeliver(t, c, ecResult("order-42", "77", entrecard.StatusFailed))
+	first := ecDeliver(t, c, ecResult("order-42", "77", entrecard.ResultFailed))
 	// The same transaction again, on another replica, even with another (correctly signed)
 	// status, is the first one.
-	again := ecDeliver(t, other, ecResult("order-42", "77", entrecard.StatusComplete))
+	again := ecDeliver(t, other, ecResult("order-42", "77", entrecard.ResultComplete))
 	require.Equal(t, *first, *again)
 	require.Equal(t, "failed", again.Event)
-	res, err := other.ReadNotification(ecNotify(other, ecResult("order-42", "77", entrecard.StatusComplete)))
+	res, err := other.ReadNotification(ecNotify(other, ecResult("order-42", "77", entrecard.ResultComplete)))
 	require.NoError(t, err)
-	require.Equal(t, entrecard.StatusFailed, res.Status)
+	require.Equal(t, entrecard.ResultFailed, res.Status)
 }
 
 // A result for an id the store does not know is accepted and recorded, and GetPayment
@@ -139,7 +139,7 @@ func TestEntrecardResultForAnUnknownID(t *testing.T) {
 	t.Parallel()
 	srv := startRedis(t)
 	c := entrecardClient(t, redisstore.NewEntrecardStore(srv.Client(t)))
-	n := ecDeliver(t, c, entrecard.Result{SellerID: ecSeller, ID: "elsewhere", Total: 120, TransactionID: "3", Status: entrecard.StatusEscrow})
+	n := ecDeliver(t, c, entrecard.Result{SellerID: ecSeller, ID: "elsewhere", Total: 120, TransactionID: "3", Status: entrecard.ResultEscrow})
 	require.Equal(t, "elsewhere", n.PaymentID)
 	require.Equal(t, paykit.StatusSucceeded, n.Status)
 	p, err := c.GetPayment(guardCtx(t), "elsewhere")
@@ -170,7 +170,7 @@ func TestEntrecardSharedAndDurable(t *testing.T) {
 	_, err = b.CreatePayment(ctx, conflict)
 	require.ErrorIs(t, err, paykit.ErrConflict)
 
-	ecDeliver(t, b, ecResult("order-42", "9", entrecard.StatusComplete))
+	ecDeliver(t, b, ecResult("order-42", "9", entrecard.ResultComplete))
 	restarted := entrecardClient(t, redisstore.NewEntrecardStore(srv.Client(t)))
 	for _, c := range []*entrecard.Client{a, b, restarted} {
 		p, err := c.GetPayment(ctx, "order-42")
@@ -194,7 +194,7 @@ func TestEntrecardStoreRules(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, ok, "nothing stored for x")
 
-	o := entrecard.Order{ID: "x", Reference: "ref-x", Description: "Mug", Quantity: 3, Cost: 7,
+	o := entrecard.Order{ID: "x", Description: "Mug", Quantity: 3, Cost: 7,
 		BuyURL: "http://entrecard.test/buy?seller=1", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)}
 	got, created, err := s.SaveOrder(ctx, o)
 	require.NoError(t, err)
@@ -207,8 +207,8 @@ func TestEntrecardStoreRules(t *testing.T) {
 	require.False(t, created)
 	require.Equal(t, o, got, "the first order stands")
 
-	r1 := entrecard.Result{SellerID: "1001", ID: "x", Total: 21, TransactionID: "5", Status: entrecard.StatusFailed}
-	r2 := entrecard.Result{SellerID: "1001", ID: "x", Total: 21, TransactionID: "6", Status: entrecard.StatusComplete}
+	r1 := entrecard.Result{SellerID: "1001", ID: "x", Total: 21, TransactionID: "5", Status: entrecard.ResultFailed}
+	r2 := entrecard.Result{SellerID: "1001", ID: "x", Total: 21, TransactionID: "6", Status: entrecard.ResultComplete}
 	for _, r := range []entrecard.Result{r1, r2} {
 		got, created, err := s.SaveResult(ctx, r)
 		require.NoError(t, err)
@@ -216,7 +216,7 @@ func TestEntrecardStoreRules(t *testing.T) {
 		require.Equal(t, r, got)
 	}
 	dup := r1
-	dup.Status = entrecard.StatusComplete
+	dup.Status = entrecard.ResultComplete
 	gotR, created, err := s.SaveResult(ctx, dup)
 	require.NoError(t, err)
 	require.False(t, created)
@@ -260,7 +260,7 @@ func TestEntrecardStoreRules(t *testing.T) {
 // to the store's encoding too, or this test fails.
 func TestEntrecardStoreKeepsEveryField(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, 7, reflect.TypeFor[entrecard.Order]().NumField(), "entrecard.Order changed: update wireOrder")
+	require.Equal(t, 6, reflect.TypeFor[entrecard.Order]().NumField(), "entrecard.Order changed: update wireOrder")
 	require.Equal(t, 5, reflect.TypeFor[entrecard.Result]().NumField(), "entrecard.Result changed: update wireResult")
 }
 
@@ -272,12 +272,12 @@ func TestEntrecardConcurrentResults(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	createdN := 0
-	firsts := map[entrecard.Status]int{}
+	firsts := map[entrecard.ResultStatus]int{}
 	for i := range 20 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := ecResult("order-1", "1", entrecard.Status([]string{"failed", "complete"}[i%2]))
+			r := ecResult("order-1", "1", entrecard.ResultStatus([]string{"failed", "complete"}[i%2]))
 			got, created, err := stores[i%2].SaveResult(ctx, r)
 			if !assert.NoError(t, err) {
 				return
@@ -306,7 +306,7 @@ func TestEntrecardKeysShareOneSlot(t *testing.T) {
 	c := entrecardClient(t, redisstore.NewEntrecardStore(rdb, redisstore.WithPrefix("shop:")))
 	_, err := c.CreatePayment(ctx, ecPayment())
 	require.NoError(t, err)
-	ecDeliver(t, c, ecResult("order-42", "1", entrecard.StatusComplete))
+	ecDeliver(t, c, ecResult("order-42", "1", entrecard.ResultComplete))
 	keys, err := rdb.Keys(ctx, "*").Result()
 	require.NoError(t, err)
 	require.Len(t, keys, 3, "order, transaction and results: %v", keys)
@@ -345,11 +345,11 @@ func TestEntrecardRedisDown(t *testing.T) {
 	require.ErrorIs(t, err, paykit.ErrUnavailable)
 	_, err = c.GetPayment(ctx, "order-42")
 	require.ErrorIs(t, err, paykit.ErrUnavailable)
-	_, err = c.ParseNotification(ecNotify(c, ecResult("order-42", "1", entrecard.StatusComplete)))
+	_, err = c.ParseNotification(ecNotify(c, ecResult("order-42", "1", entrecard.ResultComplete)))
 	require.ErrorIs(t, err, paykit.ErrUnavailable)
 
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, ecNotify(c, ecResult("order-42", "1", entrecard.StatusComplete)))
+	h.ServeHTTP(rec, ecNotify(c, ecResult("order-42", "1", entrecard.ResultComplete)))
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	require.Zero(t, ran.Load())
 
@@ -358,7 +358,7 @@ func TestEntrecardRedisDown(t *testing.T) {
 	// for up to a second after Redis returned).
 	require.Eventually(t, func() bool {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, ecNotify(c, ecResult("order-42", "1", entrecard.StatusComplete)))
+		h.ServeHTTP(rec, ecNotify(c, ecResult("order-42", "1", entrecard.ResultComplete)))
 		return rec.Code == http.StatusOK
 	}, guard, 20*time.Millisecond, "the redelivery after Redis returned")
 	require.EqualValues(t, 1, ran.Load())

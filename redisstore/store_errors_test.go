@@ -132,7 +132,7 @@ func TestEntrecardOnDeadRedisSaysTheStoreFailed(t *testing.T) {
 	c, err := entrecard.New(entrecard.Config{SellerID: ecSeller, Secret: ecSecret, Store: redisstore.NewEntrecardStore(rdb)})
 	require.NoError(t, err)
 	_, err = c.GetPayment(guardCtx(t), "order-1")
-	requireStoreError(t, err, `^paykit: entrecard: get payment: store unavailable: .*entrecard store.*connection refused$`)
+	requireStoreError(t, err, `^paykit: entrecard: get payment: store unavailable: result store: redis: .*connection refused$`)
 }
 
 // The limiter logs its fallback to the logger paykit.SetDefaultLogger set, with no WithLogger.

@@ -25,9 +25,12 @@ type Page struct {
 
 // Open plays the buyer's browser following the buy link (Payment.Action.URL) and returns what
 // the page shows. It is the one method that takes a link: Entrecard learns of a payment only
-// when the buyer opens it, so the other controls of a payment (Pay, Confirm, Cancel, Leave)
-// need it opened first. A link the server refuses is a *StatusError (403 for a bad signature
-// or an unknown seller, 400 for a bad field); a link of another host is ErrNotThisServer.
+// when the buyer opens it. The other controls of a payment (Pay, Confirm, Cancel, Leave) act
+// on the link opened last for its id, and open the one an entrecard.Client of this process
+// built last (CreatePayment, BuyURL) when none was opened, so a test calls Open only to see
+// the page, to open a link the SDK did not build (SignedBuyURL), or to choose among links. A
+// link the server refuses is a *StatusError (403 for a bad signature or an unknown seller,
+// 400 for a bad field); a link of another host is ErrNotThisServer.
 func (s *Server) Open(ctx context.Context, buyURL string) (*Page, error) {
 	u, err := s.ownLink(buyURL)
 	if err != nil {
@@ -47,10 +50,11 @@ func (s *Server) Open(ctx context.Context, buyURL string) (*Page, error) {
 	return parsePage(string(body))
 }
 
-// Pay plays DefaultBuyer paying for the payment with paymentID (the item id) whose buy link
-// the browser opened (Open): it is Confirm as DefaultBuyer, bounded by the server's life
-// rather than a context. It returns the transaction_id. A buyer with too few credits makes a
-// "failed" transaction: Pay returns its id and an error saying so.
+// Pay plays DefaultBuyer paying for the payment with paymentID (the item id): it is Confirm
+// as DefaultBuyer, bounded by the server's life rather than a context. The buyer opening the
+// link comes first and is implied: the link opened last for paymentID, else the one a client
+// of this process built (see Open). It returns the transaction_id. A buyer with too few
+// credits makes a "failed" transaction: Pay returns its id and an error saying so.
 func (s *Server) Pay(paymentID string) (string, error) {
 	back, err := s.post(s.fake.Context(), paymentID, RouteConfirm, DefaultBuyer)
 	if err != nil {
@@ -69,7 +73,8 @@ func (s *Server) Pay(paymentID string) (string, error) {
 }
 
 // Confirm plays a buyer who signs in as buyer and confirms the purchase of the payment with
-// paymentID, whose buy link the browser opened (Open). The server checks the link again,
+// paymentID, on the link the browser opened (see Open: a link a client of this process built
+// is opened first when none was). The server checks the link again,
 // moves the credits (the seller gets 87.5 %) or, when the buyer has too few, fails the
 // transaction; it starts sending the result to the notify URL and redirects the browser:
 // to the success URL with the signed result for a paid purchase, to the cancel URL with it
@@ -105,16 +110,14 @@ func (s *Server) Redirect(paymentID string) (string, bool) {
 }
 
 // post sends the opened link of paymentID to the page rt as the browser's form, and records
-// and returns the redirect.
+// and returns the redirect. Without an opened link it opens the one a client built.
 func (s *Server) post(ctx context.Context, paymentID, rt, buyer string) (string, error) {
 	if s.fake.Closed() {
 		return "", ErrClosed
 	}
-	s.mu.Lock()
-	link, ok := s.opened[paymentID]
-	s.mu.Unlock()
-	if !ok {
-		return "", fmt.Errorf("%w: %s: the buyer has not opened a buy link for it (Open)", ErrUnknownPayment, paymentID)
+	link, err := s.openedLink(ctx, paymentID)
+	if err != nil {
+		return "", err
 	}
 	form, err := url.ParseQuery(link.RawQuery)
 	if err != nil {
@@ -146,6 +149,32 @@ func (s *Server) post(ctx context.Context, paymentID, rt, buyer string) (string,
 		return "", &StatusError{StatusCode: resp.StatusCode, Message: strings.TrimSpace(string(body))}
 	}
 	return "", fmt.Errorf("%w: status %d without a redirect", ErrMalformed, resp.StatusCode)
+}
+
+// openedLink returns the link the browser opened last for paymentID. When it opened none, the
+// buyer opening the link a client of this process built last for it is implied: the browser
+// opens it now, as Open does (a fault injected into the /buy page hits it).
+func (s *Server) openedLink(ctx context.Context, paymentID string) (*url.URL, error) {
+	s.mu.Lock()
+	link, opened := s.opened[paymentID]
+	built, isBuilt := s.built[paymentID]
+	s.mu.Unlock()
+	if opened {
+		return link, nil
+	}
+	if !isBuilt {
+		return nil, fmt.Errorf("%w: %s: no client of this process built a buy link for it, and the buyer opened none (Open)", ErrUnknownPayment, paymentID)
+	}
+	if _, err := s.Open(ctx, built); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	link, opened = s.opened[paymentID]
+	s.mu.Unlock()
+	if !opened {
+		return nil, fmt.Errorf("%w: %s: the built link names another item", ErrUnknownPayment, paymentID)
+	}
+	return link, nil
 }
 
 // ownLink checks that buyURL is a buy link of this server.

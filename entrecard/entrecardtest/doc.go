@@ -13,17 +13,21 @@
 //	mux.Handle("/notify", paykit.NewWebhookHandler(client, fulfil)) // 4. the handler
 //
 //	p, _ := client.CreatePayment(ctx, req) // req.NotifyURL: shop.URL + "/notify"
-//	_, err := srv.Open(ctx, p.Action.URL)  // the buyer's browser follows the buy link
-//	_, err = srv.Pay(p.ID)                 // and pays: the signed result goes out
+//	_, err := srv.Pay(p.ID)                // the buyer follows the link and pays: the result goes out
 //	err = srv.WaitDelivered(ctx, p.ID)     // … and the handler answered it 200
 //
 // It is not tied to testing.TB, so example programs can use it too.
 //
 // Every control and inspection method takes the merchant's payment id, which for Entrecard
 // is the item id of the buy link. Entrecard learns of a payment only when the buyer opens
-// its link, so Open, which plays the browser following the link, is the one method that
-// takes a URL, and comes first: Pay, Confirm, Cancel and Leave act on the link the browser
-// opened last for that id, and Redirect tells where they sent the browser.
+// its link, and the SDK sends it nothing, so an entrecard.Client tells the fakes of its own
+// process about every link it builds for them (CreatePayment, BuyURL; it costs nothing
+// without a fake). Pay, Confirm, Cancel and Leave act on the link the browser opened last
+// for that id; when it opened none, the buyer opening the link a client built last for it
+// is implied, and the browser opens it first (a visit of /buy, which faults hit too). Open,
+// which plays the browser following a link, is the one method that takes a URL: for seeing
+// the page, for links signed without the SDK (SignedBuyURL), or for links built in another
+// process. Redirect tells where the controls sent the browser.
 //
 // # What it serves
 //
@@ -80,6 +84,15 @@
 // status word; Redeliver sends a payment's latest result once more, as a replay would.
 //
 // Transaction (the latest of a payment), Transactions, Redirect, Balance, SellerBalance and
-// Fees observe the rest. For tests without a server, SignedBuyURL and ResultQuery sign links
-// and results.
+// Fees observe the rest. Like every paykit fake it has Now and Advance, its clock
+// (Config.Now; it dates transactions and calls: Entrecard's links and results do not
+// expire), and Client, an *http.Client that talks to it. Results go to the notify URL of
+// the link; Entrecard has no portal-wide one, so Config has no NotifyURL, and NotifyClient
+// sends them.
+//
+// For tests without a server (the client makes no HTTP call, so there is nothing to mock):
+// SignedBuyURL and ResultQuery sign links and results; ResultURL is a notify (or success,
+// cancel) URL with a signed result appended, exactly as the fake requests it, and
+// NewResultRequest that request, ready for a handler's ServeHTTP. Package entrecard's
+// section "Testing with httpmock" and its Example "testing" show them in use.
 package entrecardtest

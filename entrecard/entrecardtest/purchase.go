@@ -21,12 +21,12 @@ type Transaction struct {
 	Cost        int64
 	Total       int64
 	Buyer       string // "" when the buyer cancelled without signing in
-	Status      entrecard.Status
+	Status      entrecard.ResultStatus
 	NotifyURL   string
 	SuccessURL  string
 	CancelURL   string
-	Result      string // the signed result query sent to the notify URL and appended to the redirect
-	Created     time.Time
+	Result      string    // the signed result query sent to the notify URL and appended to the redirect
+	Created     time.Time // by the server's clock (Now)
 }
 
 // purchase creates the transaction of a confirmed (or cancelled) link, moves the credits,
@@ -39,15 +39,15 @@ func (s *Server) purchase(l link, buyer string, cancel bool) response {
 		return textResponse(http.StatusUnauthorized, "Sign in as a known buyer.")
 	}
 	total := l.total()
-	status := entrecard.StatusCancelled
+	status := entrecard.ResultCancelled
 	if !cancel {
 		switch {
 		case s.buyers[buyer] < total:
-			status = entrecard.StatusFailed
+			status = entrecard.ResultFailed
 		case s.escrow:
-			status = entrecard.StatusEscrow
+			status = entrecard.ResultEscrow
 		default:
-			status = entrecard.StatusComplete
+			status = entrecard.ResultComplete
 		}
 	}
 	if status.IsComplete() {
@@ -61,7 +61,7 @@ func (s *Server) purchase(l link, buyer string, cancel bool) response {
 	t := &Transaction{
 		ID: id, SellerID: l.seller, ItemID: l.id, Description: l.description, Quantity: l.quantity,
 		Cost: l.cost, Total: total, Buyer: buyer, Status: status,
-		NotifyURL: l.notify, SuccessURL: l.success, CancelURL: l.cancel, Created: time.Now(),
+		NotifyURL: l.notify, SuccessURL: l.success, CancelURL: l.cancel, Created: s.Now(),
 	}
 	t.Result = ResultQuery(s.sellers[l.seller].secret, entrecard.Result{SellerID: l.seller, ID: l.id, Total: total, TransactionID: id, Status: status})
 	s.txns = append(s.txns, t)
@@ -75,6 +75,9 @@ func (s *Server) purchase(l link, buyer string, cancel bool) response {
 	return redirectResponse(appendQuery(back, t.Result))
 }
 
+// userAgent is the User-Agent of the fake's deliveries.
+const userAgent = "entrecardtest"
+
 // resultNotification is the delivery of t's result: a GET of the notify URL with the result
 // appended, or a POST of it as a form (Config.NotifyMethod).
 func (s *Server) resultNotification(t *Transaction) fakeserver.Notification {
@@ -82,7 +85,7 @@ func (s *Server) resultNotification(t *Transaction) fakeserver.Notification {
 		PaymentID: t.ItemID,
 		Event:     string(t.Status),
 		Method:    s.cfg.NotifyMethod,
-		Header:    http.Header{"User-Agent": {"entrecardtest"}},
+		Header:    http.Header{"User-Agent": {userAgent}},
 	}
 	if n.Method == http.MethodPost {
 		n.URL, n.Body = t.NotifyURL, []byte(t.Result)

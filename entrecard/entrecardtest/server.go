@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paykit/paykit/entrecard/internal/buylinks"
 	"github.com/paykit/paykit/internal/fakeserver"
 )
 
@@ -45,8 +46,8 @@ var (
 	// ErrNoNotifyURL: the fake knows no notify URL for the payment: its buy link was not
 	// opened yet, so no result will come.
 	ErrNoNotifyURL = fakeserver.ErrNoNotifyURL
-	// ErrUnknownPayment: no buy link with that item id was opened (see Open), or, for
-	// Redeliver, it has no result yet.
+	// ErrUnknownPayment: no buy link with that item id was opened (see Open) or built by a
+	// client of this process for this server, or, for Redeliver, it has no result yet.
 	ErrUnknownPayment = fakeserver.ErrUnknownPayment
 
 	// ErrNotThisServer: a buy link that does not point at this server.
@@ -93,6 +94,10 @@ type Config struct {
 	Escrow bool
 	// FirstTransactionID is the first transaction_id; DefaultFirstTransactionID.
 	FirstTransactionID int64
+
+	// Now is the server's clock (Transaction.Created, Call.Time); nil: time.Now. Advance
+	// moves it forward.
+	Now func() time.Time
 }
 
 // Server is a running fake of Entrecard's Payments API. Create it with NewServer and Close
@@ -124,7 +129,9 @@ type Server struct {
 	txns      []*Transaction
 	byTxn     map[string]*Transaction
 	opened    map[string]*url.URL // item id → the buy link the browser opened last
+	built     map[string]string   // item id → the buy link a client in this process built last
 	redirects map[string]string   // item id → where the browser was sent last
+	stopWatch func()              // ends the reports of built links (internal/buylinks)
 }
 
 type seller struct {
@@ -163,6 +170,7 @@ func NewServer(cfg Config) *Server {
 		nextTxn:   cfg.FirstTransactionID,
 		byTxn:     make(map[string]*Transaction),
 		opened:    make(map[string]*url.URL),
+		built:     make(map[string]string),
 		redirects: make(map[string]string),
 	}
 	for id, secret := range cfg.Sellers {
@@ -179,10 +187,19 @@ func NewServer(cfg Config) *Server {
 		},
 		Malformed:    malformed,
 		MaxBody:      maxForm,
+		Now:          cfg.Now,
 		NotifyClient: cfg.NotifyClient,
 		Retry:        fakeserver.Retry{MinWait: cfg.RetryMinWait, MaxWait: cfg.RetryMaxWait, MaxAttempts: cfg.MaxDeliveryAttempts},
 	})
 	s.URL, s.Controls = s.fake.URL, s.fake.Controls
+	// Links that clients of this process build for this server: Pay and the other controls
+	// open them as the buyer would, so a test need not hand the link over with Open.
+	own, _ := url.Parse(s.URL)
+	s.stopWatch = buylinks.Watch(own.Host, func(itemID, link string) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.built[itemID] = link
+	})
 	// The buyer's browser stops at every redirect: control methods return where it would go.
 	browser := *s.fake.Client()
 	browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -193,7 +210,23 @@ func NewServer(cfg Config) *Server {
 // Close stops the server: it ends slow answers, stops redeliveries (a result not yet
 // answered 200 stays undelivered) and waits for its goroutines. Calling it again does
 // nothing.
-func (s *Server) Close() { s.fake.Close() }
+func (s *Server) Close() {
+	s.stopWatch()
+	s.fake.Close()
+}
+
+// Client returns an *http.Client that talks to the server (its transport is closed by
+// Close). It follows redirects, unlike the buyer's browser of the control methods, which
+// stops at each to report it (Redirect).
+func (s *Server) Client() *http.Client { return s.fake.Client() }
+
+// Now is the server's clock: Config.Now plus everything Advance added. It dates
+// transactions (Transaction.Created) and calls (Call.Time).
+func (s *Server) Now() time.Time { return s.fake.Now() }
+
+// Advance moves the server's clock forward by d (backward when d is negative). Entrecard's
+// links and results do not expire, so only the dates the fake records move.
+func (s *Server) Advance(d time.Duration) { s.fake.Advance(d) }
 
 // AddSeller adds a seller, or changes the secret of a known one.
 func (s *Server) AddSeller(id, secret string) {

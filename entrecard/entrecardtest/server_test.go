@@ -189,7 +189,7 @@ func TestPay(t *testing.T) {
 	require.NoError(t, s.WaitDelivered(ctx, item))
 	tx, ok := s.Transaction(item)
 	require.True(t, ok)
-	assert.Equal(t, entrecard.StatusComplete, tx.Status)
+	assert.Equal(t, entrecard.ResultComplete, tx.Status)
 	assert.Equal(t, entrecardtest.DefaultBuyer, tx.Buyer)
 	back, ok := s.Redirect(item)
 	require.True(t, ok)
@@ -202,7 +202,7 @@ func TestPay(t *testing.T) {
 	assert.Contains(t, err.Error(), "failed")
 	assert.Equal(t, "100002", txn)
 	tx, _ = s.Transaction(item)
-	assert.Equal(t, entrecard.Status("failed"), tx.Status, "Transaction is the latest of the payment")
+	assert.Equal(t, entrecard.ResultStatus("failed"), tx.Status, "Transaction is the latest of the payment")
 	back, _ = s.Redirect(item)
 	assert.True(t, strings.HasPrefix(back, "https://shop.example/no?seller_id="), back)
 	require.NoError(t, s.WaitDelivered(ctx, item), "both results were answered 200")
@@ -222,8 +222,8 @@ func TestResultQueryAgreesWithTheSDK(t *testing.T) {
 	c, err := entrecard.New(entrecard.Config{SellerID: "1001", Secret: "s3cr3t"})
 	require.NoError(t, err)
 	for _, r := range []entrecard.Result{
-		{SellerID: "1001", ID: "order-42", Total: 100, TransactionID: "100001", Status: entrecard.StatusComplete},
-		{SellerID: "1001", ID: "a_b-c", Total: 0, TransactionID: "1", Status: entrecard.StatusCancelled},
+		{SellerID: "1001", ID: "order-42", Total: 100, TransactionID: "100001", Status: entrecard.ResultComplete},
+		{SellerID: "1001", ID: "a_b-c", Total: 0, TransactionID: "1", Status: entrecard.ResultCancelled},
 	} {
 		assert.Equal(t, c.ResultQuery(r), entrecardtest.ResultQuery("s3cr3t", r))
 	}
@@ -310,7 +310,7 @@ func TestDeliveriesAreBoundedAndStopOnClose(t *testing.T) {
 	assert.Len(t, d.Attempts, 4)
 	assert.False(t, d.Delivered)
 	tx, _ := s.Transaction(item)
-	assert.Equal(t, entrecard.StatusComplete, tx.Status, "the purchase stands whatever its result's delivery")
+	assert.Equal(t, entrecard.ResultComplete, tx.Status, "the purchase stands whatever its result's delivery")
 
 	// A slow retry loop is stopped by Close.
 	slow := entrecardtest.NewServer(entrecardtest.Config{RetryMinWait: time.Hour})
@@ -342,12 +342,12 @@ func TestBuyers(t *testing.T) {
 	require.ErrorAs(t, s.Confirm(ctx, item, ""), &se, "no buyer")
 	assert.Equal(t, http.StatusUnauthorized, se.StatusCode)
 	for i, want := range []struct {
-		status         entrecard.Status
+		status         entrecard.ResultStatus
 		balance, kept  int64
 		wantRedirectTo string
 	}{
-		{entrecard.StatusComplete, 20, 70, "https://shop.example/ok?o=1&"},
-		{entrecard.StatusFailed, 20, 70, "https://shop.example/no?"},
+		{entrecard.ResultComplete, 20, 70, "https://shop.example/ok?o=1&"},
+		{entrecard.ResultFailed, 20, 70, "https://shop.example/no?"},
 	} {
 		require.NoError(t, s.Confirm(ctx, item, "bob"))
 		back, _ := s.Redirect(item)
@@ -424,7 +424,7 @@ func TestFaultsAndCalls(t *testing.T) {
 	require.NoError(t, s.WaitDelivered(ctx, item))
 	tx, ok := s.Transaction(item)
 	require.True(t, ok)
-	assert.Equal(t, entrecard.StatusComplete, tx.Status)
+	assert.Equal(t, entrecard.ResultComplete, tx.Status)
 }
 
 func TestRoutingAndOwnLinks(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"crypto/sha1" //nolint:gosec // Entrecard's signature is SHA-1; the fake must speak it.
 	"crypto/subtle"
 	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -59,6 +61,26 @@ func ResultQuery(secret string, r entrecard.Result) string {
 	values := []string{r.SellerID, r.ID, strconv.FormatInt(r.Total, 10), r.TransactionID, string(r.Status)}
 	text := signedText(resultFields[:], values)
 	return text + "&signature=" + sha1Hex(text, secret)
+}
+
+// ResultURL returns the notify URL with r's signed result appended, exactly as the fake
+// requests it when it delivers r (a GET, the default NotifyMethod): ResultQuery(secret, r)
+// after '?', or after '&' when notifyURL has a query already. The same text after a success
+// or cancel URL is the redirect the buyer's browser comes back with. A merchant's test hands
+// it to its notify handler without any server (NewResultRequest) or to
+// entrecard.Client.ParseRedirect.
+func ResultURL(notifyURL, secret string, r entrecard.Result) string {
+	return appendQuery(notifyURL, ResultQuery(secret, r))
+}
+
+// NewResultRequest returns an incoming (server-side) GET of ResultURL(notifyURL, secret, r),
+// the request the fake makes to deliver r, ready for handler.ServeHTTP(recorder, req) or
+// entrecard.Client.ParseNotification (it is made with httptest.NewRequest, so it cannot be
+// sent with an http.Client; GET ResultURL for that). notifyURL must be absolute.
+func NewResultRequest(notifyURL, secret string, r entrecard.Result) *http.Request {
+	req := httptest.NewRequest(http.MethodGet, ResultURL(notifyURL, secret, r), nil)
+	req.Header.Set("User-Agent", userAgent)
+	return req
 }
 
 // appendQuery appends query to u with '?', or with '&' when u has a query already.
