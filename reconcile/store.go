@@ -32,7 +32,7 @@ type Entry struct {
 // payment be read by one replica at a time: Claim leases what it returns.
 type Store interface {
 	// Add watches id from now: a new entry due at due. An id watched already keeps its entry
-	// (Since, Polls) and becomes due at due if that is sooner, with its backoff started again.
+	// (Since, Polls, Step) and becomes due at due if that is sooner.
 	Add(ctx context.Context, id string, now, due time.Time) error
 	// Claim takes up to n entries due at or before dueBy, the earliest first, and leases
 	// each until leaseUntil: until then no other Claim returns it, unless Add makes it due
@@ -95,7 +95,7 @@ func (s *memoryStore) Add(_ context.Context, id string, now, due time.Time) erro
 	s.pruneLocked(now)
 	if e, ok := s.byID[id]; ok {
 		if due.Before(e.Due) {
-			e.Due, e.Step = due, 0
+			e.Due = due
 			heap.Fix(&s.due, e.index)
 		}
 		return nil

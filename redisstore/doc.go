@@ -9,11 +9,21 @@
 //	limiter := redisstore.NewLimiter(rdb, "echelon:"+merchantCode, 10, time.Second)
 //	results := redisstore.NewEntrecardStore(rdb)               // entrecard.Config{Store: results}
 //	owners := redisstore.NewOwnershipStore(rdb)                // paykit.WithOwnershipStore(owners)
+//	watch := redisstore.NewWatchStore(rdb)                     // reconcile.WithStore(watch)
 //
 // Every constructor takes a redis.UniversalClient, so a single node, Sentinel or Cluster all
 // work. Keys live under a prefix (WithPrefix, default "paykit:") and carry a hash tag, so
 // every script touches keys of one Cluster slot. The scripts need Redis 3.2 or newer (they
 // read TIME before writing); paykit's tests run against Redis 7.
+//
+// # Watch store
+//
+// NewWatchStore implements reconcile.Store, the watch list of the reconcile package's
+// Reconciler: due times in a sorted set, each due payment leased to one replica by Claim with
+// a token (reconcile.WithLease), so that each is read by one replica; a replica that dies
+// mid-claim gives its payments back when the lease ends, and a late Reschedule under the old
+// token changes nothing. Entries are dropped reconcile.DefaultStoreRetention after the first
+// watch. Give the Reconcilers the same dedupe store as the webhook handlers.
 //
 // # Dedupe store
 //
