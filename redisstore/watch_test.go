@@ -40,8 +40,10 @@ func (p *watchProvider) set(id string, st paykit.Status) {
 	p.pays[id] = st
 }
 
-func (p *watchProvider) Name() string                      { return "stub" }
-func (p *watchProvider) Capabilities() paykit.Capabilities { return paykit.Capabilities{Webhooks: true} }
+func (p *watchProvider) Name() string { return "stub" }
+func (p *watchProvider) Capabilities() paykit.Capabilities {
+	return paykit.Capabilities{Webhooks: true}
+}
 func (p *watchProvider) CreatePayment(context.Context, paykit.PaymentRequest) (*paykit.Payment, error) {
 	return nil, paykit.ErrUnsupported
 }
