@@ -78,7 +78,9 @@ type Delivery struct {
 	Body      []byte // the same for every attempt
 	// Replay: made by Redeliver; one attempt, not retried, and not waited for by
 	// WaitDelivered.
-	Replay   bool
+	Replay bool
+	// Lost: never sent, on purpose (LoseNotifications, LosePaymentNotifications).
+	Lost     bool
 	Attempts []Attempt
 	// Delivered: an attempt got 200. Done: no more attempts will be made (delivered, out
 	// of attempts, no URL, or the server closed).
@@ -153,6 +155,8 @@ func (s *Server) Notify(n Notification) {
 	switch {
 	case d.URL == "":
 		d.Done, d.end = true, ErrNoNotifyURL
+	case s.loseLocked(n.PaymentID):
+		d.Done, d.Lost, d.end = true, true, ErrLost
 	case !s.goLocked(func() { s.deliver(d) }):
 		d.Done, d.end = true, ErrClosed
 	}
@@ -306,6 +310,8 @@ func deliveryError(d *Delivery, paymentID string) error {
 	switch {
 	case errors.Is(d.end, ErrNoNotifyURL):
 		return fmt.Errorf("%w: %s was not sent: the payment named none and none is configured", ErrNoNotifyURL, what)
+	case d.Lost:
+		return fmt.Errorf("%w: %s", ErrLost, what)
 	case len(d.Attempts) == 0:
 		return fmt.Errorf("%w: %s was not sent", d.end, what)
 	}
@@ -332,7 +338,7 @@ func (c *Controls) Redeliver(ctx context.Context, paymentID string) (int, error)
 	}
 	var orig *Delivery
 	for _, d := range s.deliveries {
-		if !d.Replay && d.URL != "" && s.cfg.PaymentKey(d.PaymentID) == key {
+		if !d.Replay && !d.Lost && d.URL != "" && s.cfg.PaymentKey(d.PaymentID) == key {
 			orig = d
 		}
 	}

@@ -30,7 +30,9 @@
 // 204 or a redirect is retried), waiting Config.Retry's growing interval between attempts,
 // for at most Config.Retry.MaxAttempts attempts; Close stops it. Deliveries lists every
 // notification with its attempts, WaitDelivered(ctx, paymentID) waits for a payment's, and
-// Redeliver replays one.
+// Redeliver replays one. LoseNotifications(share, seed) and LosePaymentNotifications(id)
+// make notifications that are never sent at all (Delivery.Lost, ErrLost), for tests of what
+// finds a payment's state when no notification arrives (package reconcile).
 //
 // # How to build a fake
 //

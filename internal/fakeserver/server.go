@@ -110,6 +110,7 @@ type Server struct {
 	paymentURLs map[string]string // payment key → the notify URL the payment was made with
 	deliveries  []*Delivery
 	changed     chan struct{} // closed and replaced whenever a delivery changes
+	lose        losing        // LoseNotifications, LosePaymentNotifications
 }
 
 // New starts a Server. It panics when a required hook of cfg is missing.
