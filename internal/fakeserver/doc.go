@@ -80,13 +80,14 @@
 //     the provider sends (signed as it signs, by the fake's own code, so that the SDK's
 //     tests compare two implementations). A provider with a portal-wide URL, or a fallback
 //     for payments created without one, passes its Config's URL as Config.NotifyURL (and
-//     Server.SetNotifyURL to change it): name it NotifyURL unless the provider has its own
-//     word (eCredits: WebhookURL). Its Config has the retry settings, RetryMinWait,
+//     Server.SetNotifyURL to change it), and the client that sends them Config.NotifyClient:
+//     these names in every fake, whatever the provider's own word. Its Config has the retry settings, RetryMinWait,
 //     RetryMaxWait and MaxDeliveryAttempts (the real interval may be hours, as Ecster's 2;
 //     make it settable, with a default of milliseconds), and a client for notifications.
 //  5. Control and inspection methods take the merchant's payment id, never a provider's id
 //     or a URL (only a method that plays the browser following a link takes the link, as
-//     entrecardtest.Open does). The customer pays with Pay(paymentID string) (string,
+//     entrecardtest.Open does; its Pay opens the link the client built when no link was
+//     opened). The customer pays with Pay(paymentID string) (string,
 //     error), which returns the provider's id of what the payment made (eCredits: the
 //     transaction hash; Entrecard: the transaction_id); the provider's actions are
 //     Expire(paymentID string) error and, where the provider has them, Decline and Block
