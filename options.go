@@ -26,6 +26,7 @@ type Settings struct {
 	Limiter    Limiter      // nil: the provider's default (none, except EchelonPay)
 	Logger     *slog.Logger // WithLogger; NewSettings makes nil DefaultLogger()
 	UserAgent  string       // sent after paykit's own product token
+	Hooks      *Hooks       // WithHooks, or nil: nothing observed
 
 	// err is the first error an option found in its own arguments; NewSettings returns it
 	// even when a later option overwrote what the faulty one set.
@@ -238,6 +239,11 @@ func (d *defaultHandler) WithGroup(name string) slog.Handler {
 func (d *defaultHandler) with(op func(slog.Handler) slog.Handler) *defaultHandler {
 	return &defaultHandler{ops: append(slices.Clip(d.ops), op)}
 }
+
+// WithHooks makes the client report its operations, HTTP attempts, limiter waits, token
+// fetches and retry waits to h (see Hooks; package otelpaykit makes OpenTelemetry spans and
+// metrics of them). A nil h, the default, observes nothing and costs a nil check per call.
+func WithHooks(h *Hooks) Option { return func(s *Settings) { s.Hooks = h } }
 
 // WithUserAgent adds ua to the User-Agent header, after paykit's own product token.
 func WithUserAgent(ua string) Option { return func(s *Settings) { s.UserAgent = ua } }

@@ -95,6 +95,7 @@ type Router struct {
 	log       *slog.Logger
 	failovers map[string]*failoverCounter // one per provider, made by NewRouter
 	watcher   Watcher                     // WithWatcher, or nil
+	hooks     *Hooks                      // WithRouterHooks, or nil
 }
 
 type failoverCounter struct{ refused, unavailable atomic.Int64 }
@@ -149,6 +150,13 @@ func WithOwnershipStore(s OwnershipStore) RouterOption { return func(r *Router) 
 // provider refused the create at error level, every other failover at warning level, each
 // with the provider it left ("from"), the one it goes to ("to"), "op" and "payment_id".
 func WithRouterLogger(l *slog.Logger) RouterOption { return func(r *Router) { r.log = l } }
+
+// WithRouterHooks makes the Router report its operations, its failover decisions (taken or
+// refused, and why) and its ownership store calls to h (see Hooks), and gives h to the
+// handlers WebhookHandler makes unless WithWebhookHooks gives them others. The providers
+// report their own operations and HTTP attempts through their WithHooks, nested under the
+// Router's operations.
+func WithRouterHooks(h *Hooks) RouterOption { return func(r *Router) { r.hooks = h } }
 
 // NewRouter returns a Router over providers with routes tried in order. Provider names must
 // be unique and every route must name known providers. A nil provider, also a typed nil (a
@@ -250,8 +258,8 @@ func (r *Router) Candidates(req PaymentRequest) []string {
 // The text "{provider}" in req.NotifyURL is replaced by the name of the provider that is
 // sent the create, e.g. "https://shop.example/webhooks/{provider}" as WebhookHandler mounts
 // them: after a failover the provider that took the payment notifies its own endpoint.
-func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Payment, error) {
-	const op = "create payment"
+func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (pay *Payment, err error) {
+	const op = OpCreatePayment
 	cands := r.Candidates(req)
 	generated := req.ID == ""
 	if generated {
@@ -261,13 +269,15 @@ func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Paymen
 		}
 		req.ID = r.newIDFor(first)
 	}
+	ctx, done := r.hooks.StartOperation(ctx, RouterName, op, req.ID)
+	defer func() { done.End(idOf(pay, req.ID), err) }()
 	if err := req.Validate(); err != nil {
 		return nil, withPaymentID(err, req.ID)
 	}
 	if len(cands) == 0 {
 		return nil, routerError(op, req.ID, ErrUnsupported, "no route takes this payment")
 	}
-	own, err := r.owners.Claim(ctx, req.ID, cands[0])
+	own, err := r.claim(ctx, req.ID, cands[0])
 	if err != nil {
 		return nil, storeError(op, req.ID, "ownership store", err)
 	}
@@ -297,7 +307,8 @@ func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Paymen
 			r.alsoOwn(ctx, pay, req.ID, name)
 			return pay, nil
 		}
-		if i+1 == len(cands) || invalidRequest(err) || !r.createdNothing(ctx, p, req.ID, err) {
+		if why := r.noFailover(ctx, p, i+1 == len(cands), req.ID, err); why != "" {
+			r.refusedFailover(ctx, name, req.ID, why, err)
 			return nil, withPaymentID(err, req.ID)
 		}
 		next, oldID := cands[i+1], req.ID
@@ -306,17 +317,18 @@ func (r *Router) CreatePayment(ctx context.Context, req PaymentRequest) (*Paymen
 			// it, so next gets a new one of its own form.
 			req.ID = r.newIDFor(next)
 			var cerr error
-			if own, cerr = r.owners.Claim(ctx, req.ID, next); cerr != nil {
+			if own, cerr = r.claim(ctx, req.ID, next); cerr != nil {
 				return nil, storeError(op, req.ID, "ownership store", cerr)
 			}
 			if werr := r.watch(ctx, op, req.ID); werr != nil {
 				return nil, werr
 			}
 			r.unwatch(ctx, oldID)
-		} else if merr := r.owners.Move(ctx, req.ID, name, next, own.Seq); merr != nil {
+		} else if merr := r.move(ctx, req.ID, name, next, own.Seq); merr != nil {
 			// A repeat of this create was sent to name meanwhile (another replica, a double
 			// submit) and may still create the payment there: failing over now could make a
 			// second one. The repeat's answer says what became of it.
+			r.refusedFailover(ctx, name, req.ID, FailoverRepeatSent, err)
 			return nil, withPaymentID(err, req.ID)
 		}
 		r.failedOver(ctx, oldID, req.ID, name, next, err)
@@ -333,7 +345,7 @@ func (r *Router) alsoOwn(ctx context.Context, pay *Payment, sent, owner string) 
 	if pay == nil || pay.ID == "" || pay.ID == sent {
 		return
 	}
-	if _, err := r.owners.Claim(ctx, pay.ID, owner); err != nil {
+	if _, err := r.claim(ctx, pay.ID, owner); err != nil {
 		r.log.LogAttrs(ctx, slog.LevelError, "router: could not record the owner under the payment's canonical id",
 			slog.String("payment_id", sent), slog.String("canonical_id", pay.ID), slog.String("error", err.Error()))
 	}
@@ -369,6 +381,16 @@ func (r *Router) failedOver(ctx context.Context, id, newID, from, to string, err
 	if newID != id {
 		attrs = append(attrs, slog.String("new_payment_id", newID))
 	}
+	if r.hooks != nil && r.hooks.Failover != nil {
+		f := Failover{From: from, To: to, PaymentID: id, Taken: true, Reason: FailoverUnavailable, Err: err}
+		if newID != id {
+			f.NewPaymentID = newID
+		}
+		if refused {
+			f.Reason = FailoverRefused
+		}
+		r.hooks.Failover(ctx, f)
+	}
 	if refused {
 		r.failovers[from].refused.Add(1)
 		r.log.LogAttrs(ctx, slog.LevelError, "router: failing over after the provider refused the request or the credentials", attrs...)
@@ -376,6 +398,14 @@ func (r *Router) failedOver(ctx context.Context, id, newID, from, to string, err
 	}
 	r.failovers[from].unavailable.Add(1)
 	r.log.LogAttrs(ctx, slog.LevelWarn, "router: failing over", attrs...)
+}
+
+// refusedFailover reports to the hooks that the create of id failed at the provider named
+// from with err and does not fail over, for why.
+func (r *Router) refusedFailover(ctx context.Context, from, id string, why FailoverReason, err error) {
+	if r.hooks != nil && r.hooks.Failover != nil {
+		r.hooks.Failover(ctx, Failover{From: from, PaymentID: id, Reason: why, Err: err})
+	}
 }
 
 // Failovers returns, for every provider of r, how many creates failed over away from it
@@ -390,29 +420,63 @@ func (r *Router) Failovers() map[string]FailoverCounts {
 	return out
 }
 
-// createdNothing reports whether the failed create err at p certainly created nothing: the
-// error says p did not process it, and p, asked, has no payment with the id.
-func (r *Router) createdNothing(ctx context.Context, p Provider, id string, err error) bool {
+// noFailover returns why the create that failed at p with err must not fail over, or ""
+// when it may: there is another candidate (last is false), the request is not invalid, and
+// p certainly created nothing: the error says p did not process it, and p, asked, has no
+// payment with the id.
+func (r *Router) noFailover(ctx context.Context, p Provider, last bool, id string, err error) FailoverReason {
+	if last {
+		return FailoverNoCandidate
+	}
+	if invalidRequest(err) {
+		return FailoverInvalidRequest
+	}
 	var pe *Error
-	if !errors.As(err, &pe) || !pe.Unprocessed || isContextErr(pe.Kind) || ctx.Err() != nil {
-		return false
+	if !errors.As(err, &pe) || !pe.Unprocessed {
+		return FailoverMaybeProcessed
+	}
+	if isContextErr(pe.Kind) || ctx.Err() != nil {
+		return FailoverContextEnded
 	}
 	_, gerr := p.GetPayment(ctx, id)
 	if gerr == nil {
-		return false
+		return FailoverNotConfirmed
 	}
-	var ge *Error
 	if errors.Is(gerr, ErrNotFound) {
-		return true
+		return ""
 	}
 	// A provider that refuses the id itself before or without processing (an id in a form
 	// it cannot hold) cannot have a payment with it.
-	return errors.As(gerr, &ge) && ge.Unprocessed && errors.Is(gerr, ErrInvalidRequest)
+	var ge *Error
+	if errors.As(gerr, &ge) && ge.Unprocessed && errors.Is(gerr, ErrInvalidRequest) {
+		return ""
+	}
+	if ctx.Err() != nil {
+		return FailoverContextEnded
+	}
+	return FailoverNotConfirmed
+}
+
+// claim, owner's lookup and move call the OwnershipStore, reporting each call to the hooks.
+func (r *Router) claim(ctx context.Context, id, provider string) (Ownership, error) {
+	start := r.hooks.storeStart()
+	own, err := r.owners.Claim(ctx, id, provider)
+	r.hooks.storeCall(ctx, "ownership", "claim", start, err)
+	return own, err
+}
+
+func (r *Router) move(ctx context.Context, id, from, to string, seq int64) error {
+	start := r.hooks.storeStart()
+	err := r.owners.Move(ctx, id, from, to, seq)
+	r.hooks.storeCall(ctx, "ownership", "move", start, err)
+	return err
 }
 
 // owner returns the provider that owns id.
 func (r *Router) owner(ctx context.Context, op, id string) (Provider, error) {
+	start := r.hooks.storeStart()
 	name, ok, err := r.owners.Owner(ctx, id)
+	r.hooks.storeCall(ctx, "ownership", "owner", start, err)
 	if err != nil {
 		return nil, storeError(op, id, "ownership store", err)
 	}
@@ -427,7 +491,9 @@ func (r *Router) owner(ctx context.Context, op, id string) (Provider, error) {
 }
 
 // GetPayment asks the provider that owns id.
-func (r *Router) GetPayment(ctx context.Context, id string) (*Payment, error) {
+func (r *Router) GetPayment(ctx context.Context, id string) (pay *Payment, err error) {
+	ctx, done := r.hooks.StartOperation(ctx, RouterName, OpGetPayment, id)
+	defer func() { done.Payment(pay, err) }()
 	p, err := r.owner(ctx, "get payment", id)
 	if err != nil {
 		return nil, err
@@ -436,7 +502,9 @@ func (r *Router) GetPayment(ctx context.Context, id string) (*Payment, error) {
 }
 
 // Capture asks the provider that owns id, with opts (an IdempotencyKey travels to it).
-func (r *Router) Capture(ctx context.Context, id string, amount Money, opts ...CallOption) (*Payment, error) {
+func (r *Router) Capture(ctx context.Context, id string, amount Money, opts ...CallOption) (pay *Payment, err error) {
+	ctx, done := r.hooks.StartOperation(ctx, RouterName, OpCapture, id)
+	defer func() { done.Payment(pay, err) }()
 	p, err := r.owner(ctx, "capture", id)
 	if err != nil {
 		return nil, err
@@ -448,7 +516,9 @@ func (r *Router) Capture(ctx context.Context, id string, amount Money, opts ...C
 }
 
 // Refund asks the provider that owns id, with opts.
-func (r *Router) Refund(ctx context.Context, id string, amount Money, opts ...CallOption) (*Payment, error) {
+func (r *Router) Refund(ctx context.Context, id string, amount Money, opts ...CallOption) (pay *Payment, err error) {
+	ctx, done := r.hooks.StartOperation(ctx, RouterName, OpRefund, id)
+	defer func() { done.Payment(pay, err) }()
 	p, err := r.owner(ctx, "refund", id)
 	if err != nil {
 		return nil, err
@@ -460,7 +530,9 @@ func (r *Router) Refund(ctx context.Context, id string, amount Money, opts ...Ca
 }
 
 // Cancel asks the provider that owns id, with opts.
-func (r *Router) Cancel(ctx context.Context, id string, opts ...CallOption) (*Payment, error) {
+func (r *Router) Cancel(ctx context.Context, id string, opts ...CallOption) (pay *Payment, err error) {
+	ctx, done := r.hooks.StartOperation(ctx, RouterName, OpCancel, id)
+	defer func() { done.Payment(pay, err) }()
 	p, err := r.owner(ctx, "cancel", id)
 	if err != nil {
 		return nil, err
@@ -474,13 +546,15 @@ func (r *Router) Cancel(ctx context.Context, id string, opts ...CallOption) (*Pa
 // ParseNotification hands r to the provider named by the last segment of its path (as
 // WebhookHandler mounts them: /webhooks/{provider}) and prefixes the DedupKey with the
 // provider's name, so that two providers' keys never meet.
-func (r *Router) ParseNotification(req *http.Request) (*Notification, error) {
+func (r *Router) ParseNotification(req *http.Request) (n *Notification, err error) {
+	req, done := r.hooks.StartNotification(req, RouterName)
+	defer func() { done.Notification(n, err) }()
 	name := lastSegment(req.URL.Path)
 	p, ok := r.providers[name]
 	if !ok {
 		return nil, routerError("parse notification", "", ErrInvalidRequest, "the path names no provider of this router")
 	}
-	n, err := p.ParseNotification(req)
+	n, err = p.ParseNotification(req)
 	if err != nil || n == nil {
 		return n, err
 	}
@@ -497,7 +571,11 @@ func (r *Router) ParseNotification(req *http.Request) (*Notification, error) {
 // ownership store says owns the payment: the provider's word is the truth.
 func (r *Router) WebhookHandler(prefix string, fn func(context.Context, *Notification) error, opts ...WebhookOption) http.Handler {
 	s := NewWebhookSettings(opts...)
-	shared := []WebhookOption{WithDedupStore(s.Store), WithMaxBodyBytes(s.MaxBody), WithWebhookLogger(s.Logger)}
+	hooks := s.Hooks
+	if hooks == nil {
+		hooks = r.hooks
+	}
+	shared := []WebhookOption{WithDedupStore(s.Store), WithMaxBodyBytes(s.MaxBody), WithWebhookLogger(s.Logger), WithWebhookHooks(hooks)}
 	if s.OncePerState {
 		shared = append(shared, WithOncePerState())
 	}
@@ -610,6 +688,14 @@ func (r *Router) takes(name, id string) bool {
 		return c.CheckID(id) == nil
 	}
 	return true
+}
+
+// idOf is the id of pay, or id when pay is nil or has none.
+func idOf(pay *Payment, id string) string {
+	if pay != nil && pay.ID != "" {
+		return pay.ID
+	}
+	return id
 }
 
 // withPaymentID returns err with PaymentID set on a copy of its *Error (error values may be

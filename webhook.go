@@ -36,6 +36,7 @@ type webhookConfig struct {
 	maxBody      int64
 	logger       *slog.Logger
 	oncePerState bool
+	hooks        *Hooks
 }
 
 // WithDedupStore replaces the in-memory dedupe store, e.g. with one in the merchant's database
@@ -60,6 +61,12 @@ func WithWebhookLogger(l *slog.Logger) WebhookOption { return func(c *webhookCon
 // a poll and the event's notification could each run fn for one state. Notifications
 // without a signed identity are keyed on the fetched state either way.
 func WithOncePerState() WebhookOption { return func(c *webhookConfig) { c.oncePerState = true } }
+
+// WithWebhookHooks makes the handler report each delivery to h (see Hooks): an
+// OpHandleNotification operation around it (the provider's ParseNotification and the
+// GetPayment that fetches the state nest under it when the provider has hooks too), its
+// verdict (Hooks.Webhook), and the latency of each dedupe store call (Hooks.Store).
+func WithWebhookHooks(h *Hooks) WebhookOption { return func(c *webhookConfig) { c.hooks = h } }
 
 // NewWebhookHandler returns the http.Handler to mount at a provider's notify URL. A request
 // with a method the provider does not notify with is answered 405 with an Allow header,
@@ -130,6 +137,7 @@ func NewWebhookHandler(p Provider, fn func(context.Context, *Notification) error
 		StateID:      func(pay *Payment) string { return pay.ID },
 		StateName:    func(pay *Payment) string { return pay.Provider },
 		OncePerState: cfg.oncePerState,
+		Observer:     cfg.hooks.webhookObserver(p.Name()),
 		Run: func(ctx context.Context, n *Notification, pay *Payment) error {
 			n.Payment = pay
 			if pay.ID != "" {
@@ -149,13 +157,14 @@ type WebhookSettings struct {
 	MaxBody      int64        // WithMaxBodyBytes, or DefaultMaxBodyBytes
 	Logger       *slog.Logger // WithWebhookLogger, or DefaultLogger()
 	OncePerState bool         // WithOncePerState
+	Hooks        *Hooks       // WithWebhookHooks, or nil
 }
 
 // NewWebhookSettings applies opts over the defaults: the in-memory dedupe store,
 // DefaultMaxBodyBytes and DefaultLogger().
 func NewWebhookSettings(opts ...WebhookOption) WebhookSettings {
 	cfg := newWebhookConfig(opts)
-	return WebhookSettings{Store: cfg.store, MaxBody: cfg.maxBody, Logger: cfg.logger, OncePerState: cfg.oncePerState}
+	return WebhookSettings{Store: cfg.store, MaxBody: cfg.maxBody, Logger: cfg.logger, OncePerState: cfg.oncePerState, Hooks: cfg.hooks}
 }
 
 func newWebhookConfig(opts []WebhookOption) webhookConfig {
@@ -236,8 +245,16 @@ func PaymentDedupKey(pay *Payment, provider, id string) string {
 // ErrStoreUnavailable with fn not run; one on Finish after fn succeeded returns true and that
 // error (fn ran; a later poll or notification may run it again, the lesser harm).
 func RunOncePerState(ctx context.Context, store DedupStore, pay *Payment, fn func(context.Context) error) (ran bool, err error) {
+	return RunOncePerStateHooked(ctx, store, nil, pay, fn)
+}
+
+// RunOncePerStateHooked is RunOncePerState reporting the latency of each call to store to
+// h.Store (a reconciler given hooks calls it).
+func RunOncePerStateHooked(ctx context.Context, store DedupStore, h *Hooks, pay *Payment, fn func(context.Context) error) (ran bool, err error) {
 	key := PaymentDedupKey(pay, "", "")
+	start := h.storeStart()
 	done, err := store.Claim(ctx, key)
+	h.storeCall(ctx, "dedupe", "claim", start, err)
 	if err != nil {
 		return false, onceStoreError(pay, "claim", err)
 	}
@@ -245,7 +262,10 @@ func RunOncePerState(ctx context.Context, store DedupStore, pay *Payment, fn fun
 		return false, nil
 	}
 	err = runRecovered(ctx, fn)
-	if ferr := store.Finish(context.WithoutCancel(ctx), key, err == nil); ferr != nil && err == nil {
+	start = h.storeStart()
+	ferr := store.Finish(context.WithoutCancel(ctx), key, err == nil)
+	h.storeCall(ctx, "dedupe", "finish", start, ferr)
+	if ferr != nil && err == nil {
 		return true, onceStoreError(pay, "finish", ferr)
 	}
 	return err == nil, err

@@ -33,7 +33,7 @@ func (c *Client) Balances(ctx context.Context, currencies ...string) ([]Balance,
 	var out struct {
 		Data []wireMoney `json:"data"`
 	}
-	if _, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: path, Result: &out, Repeatable: true}); err != nil {
+	if _, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: path, URLTemplate: "/balances", Result: &out, Repeatable: true}); err != nil {
 		return nil, err
 	}
 	balances := make([]Balance, 0, len(out.Data))

@@ -92,6 +92,7 @@ type Client struct {
 	cfg    *Config
 	http   *transport.Client
 	tokens *token.Source
+	hooks  *paykit.Hooks // paykit.WithHooks, or nil
 	signer *notifyurl.Signer
 	// locks serialises the creates of one payin (CreatePayment, CreatePayin) or one payout
 	// (CreatePayout) in this client. A pointer, so that a Client value holds no lock (go
@@ -155,7 +156,7 @@ func New(cfg Config, opts ...paykit.Option) (*Client, error) {
 		cfg.BaseURL = ProductionURL
 	}
 	signer := notifyurl.New(cfg.NotifySecret)
-	c := &Client{cfg: &cfg, signer: &signer, locks: new(idlock.Locks), webApp: newWebAppMemory(webAppMemorySize)}
+	c := &Client{cfg: &cfg, signer: &signer, locks: new(idlock.Locks), webApp: newWebAppMemory(webAppMemorySize), hooks: settings.Hooks}
 	c.tokens = token.NewSource(c.fetchBackendToken)
 	tc := transport.Config{
 		Provider: ProviderName,

@@ -113,19 +113,23 @@ func (c *Client) lockID(ctx context.Context, collection, id string) (unlock func
 // idPath is the path of a payin or payout: the id escaped as one segment.
 func idPath(collection, id string) string { return "/" + collection + "/" + url.PathEscape(id) }
 
+// idTemplate is idPath's URL template, the id left out: "/payins/{id}".
+func idTemplate(collection string) string { return "/" + collection + "/{id}" }
+
 // create sends a create keyed by the merchant's id (POST /payins/{id}, POST /payouts/{id})
 // and reads its answer into out. The create is repeated after an ambiguous failure (the id
 // makes it safe); when EchelonPay answers 409, because an earlier attempt or an earlier call
 // created it already, the existing resource is fetched into out and existed is true.
 func (c *Client) create(ctx context.Context, op, collection, id string, body any, out *envelope) (existed bool, err error) {
 	_, err = c.http.Do(ctx, transport.Request{
-		Op:         op,
-		Method:     "POST",
-		Path:       idPath(collection, id),
-		PaymentID:  id,
-		Body:       body,
-		Result:     out,
-		Repeatable: true, // keyed by the id: a repeat answers 409, resolved below
+		Op:          op,
+		Method:      "POST",
+		Path:        idPath(collection, id),
+		URLTemplate: idTemplate(collection),
+		PaymentID:   id,
+		Body:        body,
+		Result:      out,
+		Repeatable:  true, // keyed by the id: a repeat answers 409, resolved below
 	})
 	if errors.Is(err, paykit.ErrConflict) {
 		*out = envelope{}
@@ -139,7 +143,7 @@ func (c *Client) create(ctx context.Context, op, collection, id string, body any
 
 // get fetches a payin or payout into out.
 func (c *Client) get(ctx context.Context, op, collection, id string, out *envelope) error {
-	_, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: idPath(collection, id), PaymentID: id, Result: out, Repeatable: true})
+	_, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: idPath(collection, id), URLTemplate: idTemplate(collection), PaymentID: id, Result: out, Repeatable: true})
 	return err
 }
 

@@ -45,8 +45,10 @@ func (c *Client) PaymentOptions(ctx context.Context, amount paykit.Money) ([]Pay
 		Op:     op,
 		Method: "POST",
 		Path:   optionsPath,
-		Body:   map[string]any{"money": money},
-		Result: &out,
+		// The path holds no id: it is its own template.
+		URLTemplate: optionsPath,
+		Body:        map[string]any{"money": money},
+		Result:      &out,
 		// A question, not a create: asking twice changes nothing.
 		Repeatable: true,
 	})

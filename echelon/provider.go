@@ -52,11 +52,13 @@ func (c *Client) Capabilities() paykit.Capabilities {
 // existing payin comes back). In the web-app flow each call that finds no payin yet mints a
 // token of its own; every such token is limited to the one id, so at most one payin is ever
 // created with them. Every error carries the payment id in paykit.Error.PaymentID.
-func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (*paykit.Payment, error) {
+func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (pay *paykit.Payment, err error) {
 	const op = "create payment"
 	if req.ID == "" {
 		req.ID = NewID()
 	}
+	ctx, done := c.hooks.StartOperation(ctx, ProviderName, paykit.OpCreatePayment, req.ID)
+	defer func() { done.Payment(pay, err) }()
 	p, err := c.createPayment(ctx, op, req)
 	if err != nil {
 		return nil, perr.WithPaymentID(err, op, req.ID)
@@ -137,7 +139,9 @@ func (c *Client) createPayment(ctx context.Context, op string, req paykit.Paymen
 // the id mints a new token. A Client that did not create the payment (another replica, a
 // restarted process) answers paykit.ErrNotFound until the web app creates the payin: treat
 // ErrNotFound for an id the merchant's own store knows as "not started yet".
-func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, error) {
+func (c *Client) GetPayment(ctx context.Context, id string) (pay *paykit.Payment, err error) {
+	ctx, done := c.hooks.StartOperation(ctx, ProviderName, paykit.OpGetPayment, id)
+	defer func() { done.Payment(pay, err) }()
 	p, err := c.GetPayin(ctx, id)
 	if errors.Is(err, paykit.ErrNotFound) {
 		if pay, ok := c.webApp.get(id); ok {
@@ -195,18 +199,24 @@ func paymentOf(p *Payin) *paykit.Payment {
 }
 
 // Capture is not supported: a payin is settled when the customer pays.
-func (c *Client) Capture(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
+func (c *Client) Capture(ctx context.Context, id string, _ paykit.Money, _ ...paykit.CallOption) (pay *paykit.Payment, err error) {
+	_, done := c.hooks.StartOperation(ctx, ProviderName, paykit.OpCapture, id)
+	defer func() { done.Payment(pay, err) }()
 	return nil, perr.Unsupported("capture", "an EchelonPay payin is settled when the customer pays")
 }
 
 // Refund is not supported: EchelonPay has no refund of a payin; send the money back with
 // CreatePayout.
-func (c *Client) Refund(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
+func (c *Client) Refund(ctx context.Context, id string, _ paykit.Money, _ ...paykit.CallOption) (pay *paykit.Payment, err error) {
+	_, done := c.hooks.StartOperation(ctx, ProviderName, paykit.OpRefund, id)
+	defer func() { done.Payment(pay, err) }()
 	return nil, perr.Unsupported("refund", "EchelonPay has no refunds; send the money back with CreatePayout")
 }
 
 // Cancel is not supported: an unpaid payin expires by itself.
-func (c *Client) Cancel(context.Context, string, ...paykit.CallOption) (*paykit.Payment, error) {
+func (c *Client) Cancel(ctx context.Context, id string, _ ...paykit.CallOption) (pay *paykit.Payment, err error) {
+	_, done := c.hooks.StartOperation(ctx, ProviderName, paykit.OpCancel, id)
+	defer func() { done.Payment(pay, err) }()
 	return nil, perr.Unsupported("cancel", "an unpaid EchelonPay payin expires by itself")
 }
 
@@ -225,8 +235,10 @@ func (c *Client) Cancel(context.Context, string, ...paykit.CallOption) (*paykit.
 //
 // The body is read up to the handler's WithMaxBodyBytes limit (paykit.DefaultMaxBodyBytes
 // when called directly).
-func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error) {
+func (c *Client) ParseNotification(r *http.Request) (n *paykit.Notification, err error) {
 	const op = "parse notification"
+	r, done := c.hooks.StartNotification(r, ProviderName)
+	defer func() { done.Notification(n, err) }()
 	cb, err := c.readCallback(op, r, callbackPayin)
 	if err != nil {
 		return nil, err

@@ -140,6 +140,7 @@ func (c *Client) newToken(ctx context.Context, op string, req TokenRequest) (*To
 		Op:           op,
 		Method:       "POST",
 		Path:         path,
+		URLTemplate:  path,          // holds no id
 		PaymentID:    req.PaymentID, // a token by action is about one payment
 		Body:         body,
 		Result:       &out,

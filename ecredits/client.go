@@ -63,6 +63,7 @@ type Client struct {
 	cfg    *Config
 	http   *transport.Client
 	tokens *token.Source
+	hooks  *paykit.Hooks // paykit.WithHooks, or nil
 	// webhook verifies webhooks under Config.WebhookSecret; nil when there is none, and then
 	// every webhook is refused: an empty key would verify signatures anyone can make.
 	webhook *signature.HMACSHA256
@@ -118,7 +119,7 @@ func New(cfg Config, opts ...paykit.Option) (*Client, error) {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = ProductionURL
 	}
-	c := &Client{cfg: &cfg, locks: new(idlock.Locks)}
+	c := &Client{cfg: &cfg, locks: new(idlock.Locks), hooks: settings.Hooks}
 	if cfg.WebhookSecret != "" {
 		c.webhook = signature.NewHMACSHA256([]byte(cfg.WebhookSecret))
 	}
@@ -158,6 +159,7 @@ func (c *Client) Authenticate(ctx context.Context) (*AuthToken, error) {
 		Op:           "authenticate",
 		Method:       "POST",
 		Path:         "/api/authentication",
+		URLTemplate:  "/api/authentication",
 		Body:         map[string]string{"secret": c.cfg.Secret, "clientId": c.cfg.ClientID},
 		Result:       &out,
 		NoAuth:       true,

@@ -36,11 +36,13 @@ func (c *Client) Capabilities() paykit.Capabilities {
 // one id on one Client run one after the other; across clients and processes eCredits
 // itself keeps one request per id (a repeat answers 409 and is resolved to the existing
 // request). Every error carries the payment id, as given, in paykit.Error.PaymentID.
-func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (*paykit.Payment, error) {
+func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (pay *paykit.Payment, err error) {
 	const op = "create payment"
 	if req.ID == "" {
 		req.ID = NewID()
 	}
+	ctx, done := c.hooks.StartOperation(ctx, ProviderName, paykit.OpCreatePayment, req.ID)
+	defer func() { done.Payment(pay, err) }()
 	p, err := c.lockedCreatePayment(ctx, op, req)
 	if err != nil {
 		return nil, perr.WithPaymentID(err, op, req.ID)
@@ -102,7 +104,9 @@ func (c *Client) createPayment(ctx context.Context, op string, req paykit.Paymen
 // id was given in, so that a webhook replayed with the id's letters in another case is the
 // same payment to paykit.NewWebhookHandler's dedupe (ProviderID keeps the id as eCredits
 // answered it).
-func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, error) {
+func (c *Client) GetPayment(ctx context.Context, id string) (pay *paykit.Payment, err error) {
+	ctx, done := c.hooks.StartOperation(ctx, ProviderName, paykit.OpGetPayment, id)
+	defer func() { done.Payment(pay, err) }()
 	r, err := c.GetRequest(ctx, id, nil)
 	if err != nil {
 		return nil, err
@@ -150,17 +154,23 @@ func (c *Client) payment(r *Request, paid bool, id string) *paykit.Payment {
 }
 
 // Capture is not supported: a paid request is settled at once.
-func (c *Client) Capture(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
+func (c *Client) Capture(ctx context.Context, id string, _ paykit.Money, _ ...paykit.CallOption) (pay *paykit.Payment, err error) {
+	_, done := c.hooks.StartOperation(ctx, ProviderName, paykit.OpCapture, id)
+	defer func() { done.Payment(pay, err) }()
 	return nil, perr.Unsupported("capture", "eCredits settles payments at once")
 }
 
 // Refund is not supported by the API: refunds are made in the eCredits Portal or app.
-func (c *Client) Refund(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
+func (c *Client) Refund(ctx context.Context, id string, _ paykit.Money, _ ...paykit.CallOption) (pay *paykit.Payment, err error) {
+	_, done := c.hooks.StartOperation(ctx, ProviderName, paykit.OpRefund, id)
+	defer func() { done.Payment(pay, err) }()
 	return nil, perr.Unsupported("refund", "eCredits refunds are made in the Portal or the app")
 }
 
 // Cancel is not supported: an unpaid request simply expires.
-func (c *Client) Cancel(context.Context, string, ...paykit.CallOption) (*paykit.Payment, error) {
+func (c *Client) Cancel(ctx context.Context, id string, _ ...paykit.CallOption) (pay *paykit.Payment, err error) {
+	_, done := c.hooks.StartOperation(ctx, ProviderName, paykit.OpCancel, id)
+	defer func() { done.Payment(pay, err) }()
 	return nil, perr.Unsupported("cancel", "an unpaid eCredits request expires by itself")
 }
 
@@ -180,8 +190,10 @@ func (c *Client) Cancel(context.Context, string, ...paykit.CallOption) (*paykit.
 // hash cannot run the merchant's function again, and a Pending webhook arriving after the
 // payment runs it once for the paid state. The body is read up to the handler's
 // WithMaxBodyBytes limit (paykit.DefaultMaxBodyBytes when called directly).
-func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error) {
+func (c *Client) ParseNotification(r *http.Request) (n *paykit.Notification, err error) {
 	const op = "parse notification"
+	r, done := c.hooks.StartNotification(r, ProviderName)
+	defer func() { done.Notification(n, err) }()
 	if c.webhook == nil {
 		return nil, errNoWebhookSecret(op)
 	}

@@ -202,13 +202,14 @@ func (c *Client) createRequest(ctx context.Context, op string, p CreateRequestPa
 
 	var w wireRequest
 	_, err = c.http.Do(ctx, transport.Request{
-		Op:         op,
-		PaymentID:  p.ID,
-		Method:     "POST",
-		Path:       "/api/v1/requests",
-		Body:       body,
-		Result:     &w,
-		Repeatable: true, // keyed by id: a repeat answers 409, resolved below
+		Op:          op,
+		PaymentID:   p.ID,
+		Method:      "POST",
+		Path:        "/api/v1/requests",
+		URLTemplate: "/api/v1/requests",
+		Body:        body,
+		Result:      &w,
+		Repeatable:  true, // keyed by id: a repeat answers 409, resolved below
 	})
 	switch {
 	case errors.Is(err, paykit.ErrConflict):
@@ -256,7 +257,7 @@ func (c *Client) GetRequest(ctx context.Context, id string, opts *GetRequestOpti
 		}
 	}
 	var w wireRequest
-	_, err := c.http.Do(ctx, transport.Request{Op: op, PaymentID: id, Method: "GET", Path: requestPath(id), Query: q, Result: &w, Repeatable: true})
+	_, err := c.http.Do(ctx, transport.Request{Op: op, PaymentID: id, Method: "GET", Path: requestPath(id), URLTemplate: "/api/v1/requests/{id}", Query: q, Result: &w, Repeatable: true})
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +273,7 @@ func (c *Client) Payments(ctx context.Context, id string) ([]string, error) {
 		return nil, err
 	}
 	var hashes []string
-	_, err := c.http.Do(ctx, transport.Request{Op: op, PaymentID: id, Method: "GET", Path: requestPath(id) + "/payments", Result: &hashes, Repeatable: true})
+	_, err := c.http.Do(ctx, transport.Request{Op: op, PaymentID: id, Method: "GET", Path: requestPath(id) + "/payments", URLTemplate: "/api/v1/requests/{id}/payments", Result: &hashes, Repeatable: true})
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +288,7 @@ func (c *Client) Paid(ctx context.Context, id string) (bool, error) {
 		return false, err
 	}
 	var paid bool
-	_, err := c.http.Do(ctx, transport.Request{Op: op, PaymentID: id, Method: "GET", Path: requestPath(id) + "/paid", Result: &paid, Repeatable: true})
+	_, err := c.http.Do(ctx, transport.Request{Op: op, PaymentID: id, Method: "GET", Path: requestPath(id) + "/paid", URLTemplate: "/api/v1/requests/{id}/paid", Result: &paid, Repeatable: true})
 	return paid, err
 }
 

@@ -275,7 +275,7 @@ type wireCartAnswer struct {
 // checkout script. A cart charges no one, so it is retried like a GET after a failure that
 // may have reached Ecster: the worst case is a second cart whose key nobody ever saw.
 func (c *Client) CreateCart(ctx context.Context, r CartRequest) (*Cart, error) {
-	return c.sendCart(ctx, "create cart", "POST", "/v1/carts", r)
+	return c.sendCart(ctx, "create cart", "POST", "/v1/carts", "/v1/carts", r)
 }
 
 // UpdateCart replaces the cart with key (PUT /v1/carts/{key}) and returns the new key:
@@ -285,17 +285,17 @@ func (c *Client) UpdateCart(ctx context.Context, key string, r CartRequest) (*Ca
 	if err := checkPathID("the cart key", key); err != nil {
 		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "%v", err)
 	}
-	return c.sendCart(ctx, op, "PUT", "/v1/carts/"+url.PathEscape(key), r)
+	return c.sendCart(ctx, op, "PUT", "/v1/carts/"+url.PathEscape(key), "/v1/carts/{key}", r)
 }
 
-func (c *Client) sendCart(ctx context.Context, op, method, path string, r CartRequest) (*Cart, error) {
+func (c *Client) sendCart(ctx context.Context, op, method, path, template string, r CartRequest) (*Cart, error) {
 	body, err := c.cartBody(op, r)
 	if err != nil {
 		return nil, err
 	}
 	var out wireCartAnswer
 	_, err = c.http.Do(ctx, transport.Request{
-		Op: op, PaymentID: r.OrderReference, Method: method, Path: path, Body: body, Result: &out,
+		Op: op, PaymentID: r.OrderReference, Method: method, Path: path, URLTemplate: template, Body: body, Result: &out,
 		// A cart is an unpaid basket: sending it twice charges no one. A repeated update
 		// whose first attempt went through finds its key expired and fails; CreatePayment
 		// then makes a new cart.

@@ -179,7 +179,7 @@ func (c *Client) getOrder(ctx context.Context, op, paymentID, orderID string) (*
 		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "%v", err)
 	}
 	var w wireOrder
-	_, err := c.http.Do(ctx, transport.Request{Op: op, PaymentID: paymentID, Method: "GET", Path: "/v1/orders/" + url.PathEscape(orderID), Result: &w, Repeatable: true})
+	_, err := c.http.Do(ctx, transport.Request{Op: op, PaymentID: paymentID, Method: "GET", Path: "/v1/orders/" + url.PathEscape(orderID), URLTemplate: "/v1/orders/{id}", Result: &w, Repeatable: true})
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +246,7 @@ func (c *Client) findOrders(ctx context.Context, op string, q OrderQuery) ([]Ord
 		return nil, err
 	}
 	var w []wireOrder
-	_, err = c.http.Do(ctx, transport.Request{Op: op, PaymentID: q.OrderReference, Method: "GET", Path: "/v1/orders", Query: v, Result: &w, Repeatable: true})
+	_, err = c.http.Do(ctx, transport.Request{Op: op, PaymentID: q.OrderReference, Method: "GET", Path: "/v1/orders", URLTemplate: "/v1/orders", Query: v, Result: &w, Repeatable: true})
 	if err != nil {
 		return nil, err
 	}

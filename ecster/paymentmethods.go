@@ -186,7 +186,7 @@ func (c *Client) PaymentMethods(ctx context.Context, q PaymentMethodsQuery) (*Pa
 		v.Set("inPerson", "true")
 	}
 	var out PaymentMethods
-	if _, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: "/v1/paymentmethods", Query: v, Result: &out, Repeatable: true}); err != nil {
+	if _, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: "/v1/paymentmethods", URLTemplate: "/v1/paymentmethods", Query: v, Result: &out, Repeatable: true}); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -204,7 +204,7 @@ func (c *Client) PartPaymentTerms(ctx context.Context, q TermsQuery) (*Terms, er
 		return nil, err
 	}
 	var out Terms
-	if _, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: "/v1/paymentmethods/terms", Query: v, Result: &out, Repeatable: true}); err != nil {
+	if _, err := c.http.Do(ctx, transport.Request{Op: op, Method: "GET", Path: "/v1/paymentmethods/terms", URLTemplate: "/v1/paymentmethods/terms", Query: v, Result: &out, Repeatable: true}); err != nil {
 		return nil, err
 	}
 	return &out, nil

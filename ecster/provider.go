@@ -46,11 +46,13 @@ var now = time.Now
 // new cart. Calls with one id on one Client run one after the other, so two at the same
 // moment make one payable cart. Every error carries the payment id in
 // paykit.Error.PaymentID.
-func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (*paykit.Payment, error) {
+func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (pay *paykit.Payment, err error) {
 	const op = "create payment"
 	if req.ID == "" {
 		req.ID = NewID()
 	}
+	ctx, done := c.settings.Hooks.StartOperation(ctx, ProviderName, paykit.OpCreatePayment, req.ID)
+	defer func() { done.Payment(pay, err) }()
 	p, err := c.createPayment(ctx, op, req)
 	if err != nil {
 		return nil, perr.WithPaymentID(err, op, req.ID)
@@ -195,8 +197,10 @@ func (c *Client) payment(o *Order) *paykit.Payment {
 // works. A Client that did not create it (another replica, or this one after a restart or
 // after forgetting it: it remembers the last 10,000 carts at most) answers
 // paykit.ErrNotFound until the order exists. Reference is the payment id on every call.
-func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, error) {
+func (c *Client) GetPayment(ctx context.Context, id string) (pay *paykit.Payment, err error) {
 	const op = "get payment"
+	ctx, done := c.settings.Hooks.StartOperation(ctx, ProviderName, paykit.OpGetPayment, id)
+	defer func() { done.Payment(pay, err) }()
 	if err := checkOrderReference(id); err != nil {
 		return nil, perr.WithPaymentID(perr.Errorf(op, paykit.ErrInvalidRequest, "%v", err), op, id)
 	}
@@ -231,8 +235,10 @@ func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, er
 // a random reference. Either way the debit is never sent twice blindly: after a failure that
 // may have reached Ecster the order is read, and the debit sent again only when its
 // reference is not there (see Client.Credit and the package doc, "Retries").
-func (c *Client) Capture(ctx context.Context, id string, amount paykit.Money, opts ...paykit.CallOption) (*paykit.Payment, error) {
+func (c *Client) Capture(ctx context.Context, id string, amount paykit.Money, opts ...paykit.CallOption) (pay *paykit.Payment, err error) {
 	const op = "capture"
+	ctx, done := c.settings.Hooks.StartOperation(ctx, ProviderName, paykit.OpCapture, id)
+	defer func() { done.Payment(pay, err) }()
 	p, err := c.operate(ctx, op, id, amount, TransactionDebit, opts)
 	return p, perr.WithPaymentID(err, op, id)
 }
@@ -252,8 +258,10 @@ func (c *Client) Capture(ctx context.Context, id string, amount paykit.Money, op
 // failed half-way), it sends only the missing ones. The same key with another explicit
 // amount than the refund's is paykit.ErrConflict. Without a key every call is its own
 // refund.
-func (c *Client) Refund(ctx context.Context, id string, amount paykit.Money, opts ...paykit.CallOption) (*paykit.Payment, error) {
+func (c *Client) Refund(ctx context.Context, id string, amount paykit.Money, opts ...paykit.CallOption) (pay *paykit.Payment, err error) {
 	const op = "refund"
+	ctx, done := c.settings.Hooks.StartOperation(ctx, ProviderName, paykit.OpRefund, id)
+	defer func() { done.Payment(pay, err) }()
 	p, err := c.operate(ctx, op, id, amount, TransactionCredit, opts)
 	return p, perr.WithPaymentID(err, op, id)
 }
@@ -263,8 +271,10 @@ func (c *Client) Refund(ctx context.Context, id string, amount paykit.Money, opt
 // to annul (a second Cancel, or after a full capture) is paykit.ErrUnprocessable, nothing
 // sent. With paykit.IdempotencyKey a repeat whose ANNUL is on the order returns the payment
 // as it is, nothing sent.
-func (c *Client) Cancel(ctx context.Context, id string, opts ...paykit.CallOption) (*paykit.Payment, error) {
+func (c *Client) Cancel(ctx context.Context, id string, opts ...paykit.CallOption) (pay *paykit.Payment, err error) {
 	const op = "cancel"
+	ctx, done := c.settings.Hooks.StartOperation(ctx, ProviderName, paykit.OpCancel, id)
+	defer func() { done.Payment(pay, err) }()
 	p, err := c.operate(ctx, op, id, paykit.Money{}, TransactionAnnul, opts)
 	return p, perr.WithPaymentID(err, op, id)
 }

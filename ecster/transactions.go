@@ -117,7 +117,7 @@ func (c *Client) transact(ctx context.Context, op, paymentID, orderID string, ty
 	for send := 1; ; send++ {
 		var out wireTxAnswer
 		_, sendErr := c.http.Do(ctx, transport.Request{
-			Op: op, PaymentID: paymentID, Method: "POST", Path: path, Body: body, Result: &out,
+			Op: op, PaymentID: paymentID, Method: "POST", Path: path, URLTemplate: "/v1/orders/{id}/transactions", Body: body, Result: &out,
 			// Never repeated by the transport once it may have reached Ecster: only the
 			// order, read below, says whether to send it again.
 			Repeatable: false,

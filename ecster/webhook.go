@@ -119,8 +119,10 @@ func ParseOEN(body []byte) (*OEN, error) {
 // paykit.NewWebhookHandler then keys the notification on the payment state it fetches: the
 // same state runs the function once, a changed state runs it again. An orderReference (or
 // orderId to be fetched) that breaks the id rule is paykit.ErrInvalidRequest.
-func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error) {
+func (c *Client) ParseNotification(r *http.Request) (n *paykit.Notification, err error) {
 	const op = "parse notification"
+	r, done := c.settings.Hooks.StartNotification(r, ProviderName)
+	defer func() { done.Notification(n, err) }()
 	if r.Method != http.MethodPost {
 		return nil, perr.Errorf(op, paykit.ErrInvalidRequest, "method %s: OENs are POSTs", r.Method)
 	}

@@ -63,6 +63,7 @@ type Client struct {
 	cfg   *Config // SellerID, Secret, BaseURL (without a trailing slash) and Store as used
 	store Store
 	log   *slog.Logger
+	hooks *paykit.Hooks // paykit.WithHooks, or nil
 	// host is BaseURL's host:port, under which links are reported to the entrecardtest fakes
 	// of this process (internal/buylinks).
 	host string
@@ -135,7 +136,7 @@ func New(cfg Config, opts ...paykit.Option) (*Client, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg.BaseURL, cfg.Store = strings.TrimRight(base, "/"), store
-	return &Client{cfg: &cfg, store: store, log: log.With("provider", ProviderName), host: u.Host}, nil
+	return &Client{cfg: &cfg, store: store, log: log.With("provider", ProviderName), host: u.Host, hooks: settings.Hooks}, nil
 }
 
 // SellerID returns the seller id the client signs for.

@@ -39,11 +39,13 @@ func (c *Client) Capabilities() paykit.Capabilities {
 // different request is paykit.ErrConflict.
 //
 // Every error carries the payment id in paykit.Error.PaymentID.
-func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (*paykit.Payment, error) {
+func (c *Client) CreatePayment(ctx context.Context, req paykit.PaymentRequest) (pay *paykit.Payment, err error) {
 	const op = "create payment"
 	if req.ID == "" {
 		req.ID = NewID()
 	}
+	ctx, done := c.hooks.StartOperation(ctx, ProviderName, paykit.OpCreatePayment, req.ID)
+	defer func() { done.Payment(pay, err) }()
 	p, err := c.createPayment(ctx, op, req)
 	if err != nil {
 		return nil, perr.WithPaymentID(err, op, req.ID)
@@ -116,8 +118,10 @@ func sameOrder(a, b Order) bool {
 // once to this client and to every client sharing its Store; a replica with a store of its
 // own answers paykit.ErrNotFound until a result for it arrives there. Payment.Reference is the
 // payment id. A Store's failure is paykit.ErrStoreUnavailable.
-func (c *Client) GetPayment(ctx context.Context, id string) (*paykit.Payment, error) {
+func (c *Client) GetPayment(ctx context.Context, id string) (pay *paykit.Payment, err error) {
 	const op = "get payment"
+	ctx, done := c.hooks.StartOperation(ctx, ProviderName, paykit.OpGetPayment, id)
+	defer func() { done.Payment(pay, err) }()
 	e, ok, err := c.store.Lookup(ctx, id)
 	if err != nil {
 		return nil, storeError(op, err)
@@ -162,24 +166,32 @@ func paymentOf(e Entry) *paykit.Payment {
 }
 
 // Capture is not supported: a complete result means the credits were transferred.
-func (c *Client) Capture(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
+func (c *Client) Capture(ctx context.Context, id string, _ paykit.Money, _ ...paykit.CallOption) (pay *paykit.Payment, err error) {
+	_, done := c.hooks.StartOperation(ctx, ProviderName, paykit.OpCapture, id)
+	defer func() { done.Payment(pay, err) }()
 	return nil, perr.Unsupported("capture", "Entrecard transfers the credits when the buyer confirms")
 }
 
 // Refund is not supported: Entrecard's Payments API has no refunds.
-func (c *Client) Refund(context.Context, string, paykit.Money, ...paykit.CallOption) (*paykit.Payment, error) {
+func (c *Client) Refund(ctx context.Context, id string, _ paykit.Money, _ ...paykit.CallOption) (pay *paykit.Payment, err error) {
+	_, done := c.hooks.StartOperation(ctx, ProviderName, paykit.OpRefund, id)
+	defer func() { done.Payment(pay, err) }()
 	return nil, perr.Unsupported("refund", "Entrecard's Payments API has no refunds")
 }
 
 // Cancel is not supported: an unpaid buy link is simply never confirmed.
-func (c *Client) Cancel(context.Context, string, ...paykit.CallOption) (*paykit.Payment, error) {
+func (c *Client) Cancel(ctx context.Context, id string, _ ...paykit.CallOption) (pay *paykit.Payment, err error) {
+	_, done := c.hooks.StartOperation(ctx, ProviderName, paykit.OpCancel, id)
+	defer func() { done.Payment(pay, err) }()
 	return nil, perr.Unsupported("cancel", "an Entrecard buy link cannot be withdrawn")
 }
 
 // ParseNotification verifies a result delivered to the notify URL and records it; see
 // ReadNotification for the rules. Event is the status word; DedupKey is made from the
 // transaction_id, so every redelivery of a result has the same one.
-func (c *Client) ParseNotification(r *http.Request) (*paykit.Notification, error) {
+func (c *Client) ParseNotification(r *http.Request) (n *paykit.Notification, err error) {
+	r, done := c.hooks.StartNotification(r, ProviderName)
+	defer func() { done.Notification(n, err) }()
 	res, err := c.ReadNotification(r)
 	if err != nil {
 		return nil, err

@@ -40,9 +40,19 @@ type Source struct {
 	// before it asks for a fetch; beforeWait runs once it waits for the fetch's result.
 	afterMiss, beforeWait func()
 
+	// observe, when set (ObserveFetches), is told of each wait for a fetch.
+	observe func(ctx context.Context, waited time.Duration, shared bool, err error)
+
 	mu      sync.Mutex
 	current Token
 	renewAt time.Time
+}
+
+// ObserveFetches makes s call fn whenever a caller of Token found no usable token and waited
+// for a fetch (shared: the fetch served more callers than this one), with how long it waited and
+// the fetch's error, in the caller's goroutine and with its ctx. Call it before s is used.
+func (s *Source) ObserveFetches(fn func(ctx context.Context, waited time.Duration, shared bool, err error)) {
+	s.observe = fn
 }
 
 // NewSource returns a Source that gets its tokens from fetch.
@@ -68,6 +78,19 @@ func (s *Source) Token(ctx context.Context) (string, error) {
 	if s.afterMiss != nil {
 		s.afterMiss()
 	}
+	if s.observe != nil {
+		start := time.Now()
+		v, shared, err := s.wait(ctx)
+		s.observe(ctx, time.Since(start), shared, err)
+		return v, err
+	}
+	v, _, err := s.wait(ctx)
+	return v, err
+}
+
+// wait gets a token through the fetch group: it starts a fetch or joins the one running
+// (shared), and waits for it or for ctx's end.
+func (s *Source) wait(ctx context.Context) (string, bool, error) {
 
 	// The fetch runs without the first caller's cancellation, so that one impatient caller
 	// cannot fail the fetch for everyone waiting on it; each caller still stops waiting when
@@ -107,11 +130,11 @@ func (s *Source) Token(ctx context.Context) (string, error) {
 	select {
 	case res := <-ch:
 		if res.Err != nil {
-			return "", res.Err
+			return "", res.Shared, res.Err
 		}
-		return res.Val.(string), nil
+		return res.Val.(string), res.Shared, nil
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return "", false, ctx.Err()
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"reflect"
+	"strconv"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -51,10 +52,43 @@ func (c *Client) attempt(ctx context.Context, req Request, body []byte, n int) a
 		failed.unprocessed = true // nothing of the request was sent
 		return *failed
 	}
-	x := c.send(ctx, r, req, token)
+	if c.hooks == nil || c.hooks.Attempt == nil {
+		x := c.send(ctx, r, req, token)
+		res := c.judge(ctx, req, x, n, token)
+		c.logAttempt(ctx, req, c.redactorFor(token), n, x.status, x.elapsed, res.err)
+		return res
+	}
+	actx, end := c.hooks.Attempt(ctx, paykit.AttemptStart{Provider: c.provider, Op: req.Op, PaymentID: req.PaymentID,
+		Method: req.Method, URLTemplate: req.URLTemplate, ServerAddress: c.serverAddr, ServerPort: c.serverPort, ResendCount: n - 1})
+	x := c.send(actx, r, req, token)
 	res := c.judge(ctx, req, x, n, token)
 	c.logAttempt(ctx, req, c.redactorFor(token), n, x.status, x.elapsed, res.err)
+	ae := paykit.AttemptEnd{StatusCode: x.status, Duration: x.elapsed}
+	if res.err != nil {
+		ae.Err, ae.ErrorType = res.err, errorType(ctx, x)
+	}
+	end(ae)
 	return res
+}
+
+// errorType names what made an attempt fail, as OpenTelemetry's error.type: the status
+// code when the provider answered, else what stopped the exchange.
+func errorType(ctx context.Context, x exchange) string {
+	switch {
+	case x.err != nil && ctx.Err() == context.Canceled:
+		return "context_canceled"
+	case x.err != nil && ctx.Err() == context.DeadlineExceeded:
+		return "context_deadline_exceeded"
+	case x.err != nil && errors.Is(x.err, context.DeadlineExceeded):
+		return "timeout" // the per-attempt timeout
+	case x.err != nil:
+		return "network"
+	case x.tooLarge:
+		return "response_too_large"
+	case x.status >= 200 && x.status < 300:
+		return "malformed_response"
+	}
+	return strconv.Itoa(x.status)
 }
 
 // acquire gets what a request needs before it is sent, in the order of DESIGN rule 3: first
@@ -79,7 +113,7 @@ func (c *Client) acquire(ctx context.Context, req Request) (string, *attemptResu
 		}
 		fresh := needToken && c.auth.Fresh(token)
 		if c.limiter != nil {
-			if err := c.limiter.Wait(ctx); err != nil {
+			if err := c.waitTurn(ctx, req); err != nil {
 				res := c.limiterFailed(ctx, req.Op, err)
 				return "", &res
 			}
@@ -88,6 +122,17 @@ func (c *Client) acquire(ctx context.Context, req Request) (string, *attemptResu
 			return token, nil
 		}
 	}
+}
+
+// waitTurn waits on the limiter, telling the hooks how long it waited.
+func (c *Client) waitTurn(ctx context.Context, req Request) error {
+	if c.hooks == nil || c.hooks.LimiterWait == nil {
+		return c.limiter.Wait(ctx)
+	}
+	start := time.Now()
+	err := c.limiter.Wait(ctx)
+	c.hooks.LimiterWait(ctx, paykit.LimiterWait{Provider: c.provider, Op: req.Op, Wait: time.Since(start), Err: err})
+	return err
 }
 
 // limiterFailed turns the limiter's refusal into the attempt's result. Nothing was sent.

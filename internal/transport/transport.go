@@ -32,6 +32,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -88,6 +89,18 @@ type Client struct {
 	// tokenRed caches the redactor for the latest token, which redactorFor would otherwise
 	// build (escaped forms included) on every failed attempt.
 	tokenRed atomic.Pointer[tokenRedactor]
+	// hooks are Settings.Hooks (nil: nothing observed); serverAddr and serverPort name the
+	// base URL's host for them.
+	hooks      *paykit.Hooks
+	serverAddr string
+	serverPort int
+}
+
+// FetchObservable is implemented by an Authenticator that can tell each caller who waited
+// for a new token how long it waited (internal/token.Source): New wires it to the
+// TokenFetch hook.
+type FetchObservable interface {
+	ObserveFetches(func(ctx context.Context, waited time.Duration, shared bool, err error))
 }
 
 type tokenRedactor struct {
@@ -152,6 +165,16 @@ func New(cfg Config) (*Client, error) {
 		redactor: NewRedactor(cfg.Secrets...),
 		log:      settings.Logger,
 		maxBody:  cfg.MaxResponseBytes,
+		hooks:    settings.Hooks,
+	}
+	c.serverAddr, c.serverPort = serverOf(cfg.BaseURL)
+	if h := c.hooks; h != nil && h.TokenFetch != nil {
+		if o, ok := cfg.Auth.(FetchObservable); ok {
+			provider := cfg.Provider
+			o.ObserveFetches(func(ctx context.Context, waited time.Duration, shared bool, err error) {
+				h.TokenFetch(ctx, paykit.TokenFetch{Provider: provider, Wait: waited, Shared: shared, Err: err})
+			})
+		}
 	}
 	if c.maxBody == 0 {
 		c.maxBody = DefaultMaxResponseBytes
@@ -166,6 +189,23 @@ func New(cfg Config) (*Client, error) {
 		c.log = c.log.With("provider", cfg.Provider)
 	}
 	return c, nil
+}
+
+// serverOf returns the host and port of base, a URL CheckBaseURL accepted: the port given,
+// else the scheme's.
+func serverOf(base string) (string, int) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", 0
+	}
+	port, _ := strconv.Atoi(u.Port())
+	if port == 0 {
+		port = 443
+		if u.Scheme == "http" {
+			port = 80
+		}
+	}
+	return u.Hostname(), port
 }
 
 // DefaultHTTPTransport is the transport of a client given no HTTP client. While
@@ -227,9 +267,13 @@ type Request struct {
 	PaymentID string
 	Method    string
 	Path      string // escaped path below the base URL, e.g. "/api/v1/requests/" + url.PathEscape(id)
-	Query     url.Values
-	Body      any // marshalled to JSON once; []byte is sent as it is
-	Result    any // where a 2xx JSON answer is decoded; nil: not decoded
+	// URLTemplate is Path with each id in braces ("/api/v1/requests/{id}"), for the hooks
+	// (OpenTelemetry's url.template): every call site gives it, so that no id reaches a
+	// span or a metric attribute. Empty: the hooks get no template.
+	URLTemplate string
+	Query       url.Values
+	Body        any // marshalled to JSON once; []byte is sent as it is
+	Result      any // where a 2xx JSON answer is decoded; nil: not decoded
 	// Repeatable says that sending the request again after it may have reached the provider
 	// cannot cause a second effect: GETs, and creates keyed by the merchant's id whose repeat
 	// answers 409. Anything else is retried only when it surely did not reach the provider.
@@ -303,6 +347,10 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			// provider wants us to wait, instead of sleeping into a certain timeout.
 			res.err.RetryAfter = wait
 			return nil, res.err
+		}
+		if c.hooks != nil && c.hooks.RetryWait != nil {
+			c.hooks.RetryWait(ctx, paykit.RetryWait{Provider: c.provider, Op: req.Op, PaymentID: req.PaymentID,
+				Attempt: sent, StatusCode: res.err.StatusCode, Wait: wait, RetryAfter: res.err.RetryAfter > 0, Err: res.err})
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return nil, endedByCaller(res.err, err)

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Store is paykit.DedupStore, restated here so that this package need not import paykit.
@@ -79,7 +80,43 @@ type Spec[N, T any] struct {
 	OncePerState bool
 	// Run calls the merchant's function.
 	Run func(ctx context.Context, n N, state T) error
+	// Observer, when not nil, is told of every delivery and every Store call.
+	Observer *Observer
 }
+
+// Observer is told what a Handler does, for paykit's Hooks. Both fields are required.
+type Observer struct {
+	// Start is called when a delivery arrives. It returns the context the delivery is
+	// handled in and a function called once with its outcome, after the answer is written.
+	Start func(ctx context.Context) (context.Context, func(Outcome))
+	// Store is called after each call to the Spec's Store: op is "claim" or "finish".
+	Store func(ctx context.Context, op string, d time.Duration, err error)
+}
+
+// Outcome is what a Handler made of one delivery.
+type Outcome struct {
+	Verdict Verdict
+	Status  int    // the answer
+	ID      string // Parsed.ID, or the fetched state's canonical id; empty before parsing
+	Err     error  // why it was not processed; nil for VerdictProcessed and VerdictDuplicate
+}
+
+// Verdict names an Outcome; paykit's WebhookVerdict constants have the same values.
+type Verdict string
+
+// The verdicts, with the answer each gives.
+const (
+	VerdictProcessed        Verdict = "processed"          // 200
+	VerdictDuplicate        Verdict = "duplicate"          // 200
+	VerdictBadSignature     Verdict = "bad_signature"      // 401
+	VerdictMalformed        Verdict = "malformed"          // 400
+	VerdictFetchFailed      Verdict = "fetch_failed"       // 503, 500 when Fetch panicked
+	VerdictFnFailed         Verdict = "fn_failed"          // 500
+	VerdictUnavailable      Verdict = "unavailable"        // 503 from Refusal
+	VerdictStoreFailed      Verdict = "store_failed"       // 503
+	VerdictTooLarge         Verdict = "too_large"          // 413
+	VerdictMethodNotAllowed Verdict = "method_not_allowed" // 405
+)
 
 // StateKeyOf is the dedupe key of a fetched state: the provider's name, the state's
 // canonical id and stateKey (Spec.StateKey's answer), each part that may hold the separator
@@ -175,13 +212,23 @@ type handler[N, T any] struct {
 }
 
 func (h *handler[N, T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.spec.Observer == nil {
+		h.serve(w, r)
+		return
+	}
+	ctx, end := h.spec.Observer.Start(r.Context())
+	end(h.serve(w, r.WithContext(ctx)))
+}
+
+// serve handles one delivery and says what it made of it.
+func (h *handler[N, T]) serve(w http.ResponseWriter, r *http.Request) Outcome {
 	ctx := r.Context()
 	if !slices.Contains(h.spec.Methods, r.Method) {
 		// A GET from a browser or a health check is no notification: say what is allowed
 		// instead of reading it and calling it malformed.
 		w.Header().Set("Allow", h.allow)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
+		return Outcome{Verdict: VerdictMethodNotAllowed, Status: http.StatusMethodNotAllowed}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.spec.MaxBody))
 	if err != nil {
@@ -189,11 +236,11 @@ func (h *handler[N, T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &tooLarge) {
 			h.log.WarnContext(ctx, "webhook: body too large", "limit", h.spec.MaxBody)
 			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
-			return
+			return Outcome{Verdict: VerdictTooLarge, Status: http.StatusRequestEntityTooLarge, Err: ErrBodyTooLarge}
 		}
 		h.log.WarnContext(ctx, "webhook: reading body failed", "error", err)
 		http.Error(w, "cannot read body", http.StatusBadRequest)
-		return
+		return Outcome{Verdict: VerdictMalformed, Status: http.StatusBadRequest, Err: err}
 	}
 	r = r.WithContext(WithBodyLimit(ctx, h.spec.MaxBody))
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -208,16 +255,18 @@ func (h *handler[N, T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case http.StatusUnauthorized:
 			h.log.WarnContext(ctx, "webhook: refused", "error", err)
 			http.Error(w, "invalid signature", status)
+			return Outcome{Verdict: VerdictBadSignature, Status: status, Err: err}
 		case http.StatusServiceUnavailable:
 			// The provider or a store failed while parsing: not the sender's fault, so ask
 			// for a redelivery instead of refusing the notification.
 			h.log.WarnContext(ctx, "webhook: could not parse now", "error", err)
 			http.Error(w, "try again", status)
+			return Outcome{Verdict: VerdictUnavailable, Status: status, Err: err}
 		default:
 			h.log.WarnContext(ctx, "webhook: malformed", "error", err)
 			http.Error(w, "malformed notification", http.StatusBadRequest)
+			return Outcome{Verdict: VerdictMalformed, Status: http.StatusBadRequest, Err: err}
 		}
-		return
 	}
 
 	var state T
@@ -225,10 +274,10 @@ func (h *handler[N, T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var key string
 	if p.Key == "" {
 		// Nothing signed tells this event from another: the fetched state does.
-		var status int
-		if state, status = h.fetch(ctx, p.ID); status != http.StatusOK {
-			answer(w, status)
-			return
+		var out Outcome
+		if state, out = h.fetch(ctx, p.ID); out.Status != http.StatusOK {
+			answer(w, out.Status)
+			return out
 		}
 		fetched = true
 		key = h.stateKey(p.ID, state)
@@ -238,54 +287,81 @@ func (h *handler[N, T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		key = lengthPrefixed(h.spec.Name) + "|event|" + p.Key
 	}
 
-	done, err := h.spec.Store.Claim(ctx, key)
+	done, err := h.claim(ctx, key)
 	if err != nil {
 		h.log.WarnContext(ctx, "webhook: the dedupe store failed; asking for a redelivery", "payment_id", p.ID, "error", err)
 		http.Error(w, "try again", http.StatusServiceUnavailable)
-		return
+		return Outcome{Verdict: VerdictStoreFailed, Status: http.StatusServiceUnavailable, ID: p.ID, Err: err}
 	}
 	if done {
 		h.log.DebugContext(ctx, "webhook: already processed", "payment_id", p.ID)
 		fmt.Fprintln(w, "already processed")
-		return
+		return Outcome{Verdict: VerdictDuplicate, Status: http.StatusOK, ID: p.ID}
 	}
-	status := h.processKeyed(ctx, p, state, fetched)
-	if err := h.spec.Store.Finish(context.WithoutCancel(ctx), key, status == http.StatusOK); err != nil {
-		h.log.ErrorContext(ctx, "webhook: the dedupe store could not record", "payment_id", p.ID, "processed", status == http.StatusOK, "error", err)
+	out := h.processKeyed(ctx, p, state, fetched)
+	if err := h.finish(ctx, key, out.Status == http.StatusOK); err != nil {
+		h.log.ErrorContext(ctx, "webhook: the dedupe store could not record", "payment_id", p.ID, "processed", out.Status == http.StatusOK, "error", err)
 	}
-	if status == http.StatusOK {
+	if out.Verdict == VerdictProcessed {
 		h.log.DebugContext(ctx, "webhook: processed", "payment_id", p.ID)
 	}
-	answer(w, status)
+	answer(w, out.Status)
+	if out.ID == "" {
+		out.ID = p.ID
+	}
+	return out
+}
+
+// claim and finish call the Spec's Store, telling the Observer.
+func (h *handler[N, T]) claim(ctx context.Context, key string) (bool, error) {
+	if h.spec.Observer == nil {
+		return h.spec.Store.Claim(ctx, key)
+	}
+	start := time.Now()
+	done, err := h.spec.Store.Claim(ctx, key)
+	h.spec.Observer.Store(ctx, "claim", time.Since(start), err)
+	return done, err
+}
+
+// finish records key as processed or gives it back, without ctx's cancellation: the outcome
+// must be recorded even when the provider hung up.
+func (h *handler[N, T]) finish(ctx context.Context, key string, processed bool) error {
+	if h.spec.Observer == nil {
+		return h.spec.Store.Finish(context.WithoutCancel(ctx), key, processed)
+	}
+	start := time.Now()
+	err := h.spec.Store.Finish(context.WithoutCancel(ctx), key, processed)
+	h.spec.Observer.Store(ctx, "finish", time.Since(start), err)
+	return err
 }
 
 // processKeyed is process for a notification whose own key is claimed. With OncePerState
 // and a signed key it fetches, then claims the key of the fetched state too, and runs fn
 // only when that state was not processed yet (by a reconciler's poll or another event):
 // the event's key is then recorded as processed without running fn again.
-func (h *handler[N, T]) processKeyed(ctx context.Context, p Parsed[N], state T, fetched bool) int {
+func (h *handler[N, T]) processKeyed(ctx context.Context, p Parsed[N], state T, fetched bool) Outcome {
 	if !h.spec.OncePerState || fetched {
 		return h.process(ctx, p, state, fetched)
 	}
-	state, status := h.fetch(ctx, p.ID)
-	if status != http.StatusOK {
-		return status
+	state, out := h.fetch(ctx, p.ID)
+	if out.Status != http.StatusOK {
+		return out
 	}
 	key := h.stateKey(p.ID, state)
-	done, err := h.spec.Store.Claim(ctx, key)
+	done, err := h.claim(ctx, key)
 	if err != nil {
 		h.log.WarnContext(ctx, "webhook: the dedupe store failed; asking for a redelivery", "payment_id", p.ID, "error", err)
-		return http.StatusServiceUnavailable
+		return Outcome{Verdict: VerdictStoreFailed, Status: http.StatusServiceUnavailable, ID: p.ID, Err: err}
 	}
 	if done {
 		h.log.DebugContext(ctx, "webhook: the fetched state was processed already", "payment_id", p.ID)
-		return http.StatusOK
+		return Outcome{Verdict: VerdictDuplicate, Status: http.StatusOK, ID: p.ID}
 	}
-	status = h.process(ctx, p, state, true)
-	if err := h.spec.Store.Finish(context.WithoutCancel(ctx), key, status == http.StatusOK); err != nil {
-		h.log.ErrorContext(ctx, "webhook: the dedupe store could not record", "payment_id", p.ID, "processed", status == http.StatusOK, "error", err)
+	out = h.process(ctx, p, state, true)
+	if err := h.finish(ctx, key, out.Status == http.StatusOK); err != nil {
+		h.log.ErrorContext(ctx, "webhook: the dedupe store could not record", "payment_id", p.ID, "processed", out.Status == http.StatusOK, "error", err)
 	}
-	return status
+	return out
 }
 
 // answer writes the answer for the outcome of processing.
@@ -302,40 +378,50 @@ func answer(w http.ResponseWriter, status int) {
 
 // process fetches the state unless it was fetched already, and runs fn, turning a panic in
 // fn into a 500 so that the claim is always given back.
-func (h *handler[N, T]) process(ctx context.Context, p Parsed[N], state T, fetched bool) (status int) {
+func (h *handler[N, T]) process(ctx context.Context, p Parsed[N], state T, fetched bool) (out Outcome) {
 	if !fetched {
-		if state, status = h.fetch(ctx, p.ID); status != http.StatusOK {
-			return status
+		if state, out = h.fetch(ctx, p.ID); out.Status != http.StatusOK {
+			return out
 		}
 	}
 	defer func() {
 		if v := recover(); v != nil {
 			h.log.ErrorContext(ctx, "webhook: panic in the handler function", "payment_id", p.ID, "panic", fmt.Sprint(v))
-			status = http.StatusInternalServerError
+			out = Outcome{Verdict: VerdictFnFailed, Status: http.StatusInternalServerError, ID: p.ID, Err: fmt.Errorf("panic in the handler function: %v", v)}
 		}
 	}()
 	if err := h.spec.Run(ctx, p.Value, state); err != nil {
 		h.log.WarnContext(ctx, "webhook: handler failed", "payment_id", p.ID, "error", err)
-		return http.StatusInternalServerError
+		return Outcome{Verdict: VerdictFnFailed, Status: http.StatusInternalServerError, ID: p.ID, Err: err}
 	}
-	return http.StatusOK
+	return Outcome{Verdict: VerdictProcessed, Status: http.StatusOK, ID: h.canonicalID(p.ID, state)}
+}
+
+// canonicalID is the fetched state's own id (StateID), or id.
+func (h *handler[N, T]) canonicalID(id string, state T) string {
+	if h.spec.StateID != nil {
+		if c := h.spec.StateID(state); c != "" {
+			return c
+		}
+	}
+	return id
 }
 
 // fetch calls Spec.Fetch and says how to answer: 200 when it fetched the state, 503 when the
 // provider could not say (the provider delivers again), 500 when Fetch panicked (a bug).
-func (h *handler[N, T]) fetch(ctx context.Context, id string) (state T, status int) {
+func (h *handler[N, T]) fetch(ctx context.Context, id string) (state T, out Outcome) {
 	defer func() {
 		if v := recover(); v != nil {
 			h.log.ErrorContext(ctx, "webhook: panic while fetching", "payment_id", id, "panic", fmt.Sprint(v))
-			status = http.StatusInternalServerError
+			out = Outcome{Verdict: VerdictFetchFailed, Status: http.StatusInternalServerError, ID: id, Err: fmt.Errorf("panic while fetching: %v", v)}
 		}
 	}()
 	state, err := h.spec.Fetch(ctx, id)
 	if err != nil {
 		h.log.WarnContext(ctx, "webhook: fetching failed", "payment_id", id, "error", err)
-		return state, http.StatusServiceUnavailable
+		return state, Outcome{Verdict: VerdictFetchFailed, Status: http.StatusServiceUnavailable, ID: id, Err: err}
 	}
-	return state, http.StatusOK
+	return state, Outcome{Status: http.StatusOK, ID: id}
 }
 
 func lengthPrefixed(s string) string { return strconv.Itoa(len(s)) + ":" + s }
