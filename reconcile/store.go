@@ -32,7 +32,10 @@ type Entry struct {
 // payment be read by one replica at a time: Claim leases what it returns.
 type Store interface {
 	// Add watches id from now: a new entry due at due. An id watched already keeps its entry
-	// (Since, Polls, Step) and becomes due at due if that is sooner.
+	// (Since, Polls, Step) and becomes due at due if that is sooner; an Add while the entry
+	// is claimed also ends the claim (its holder's Reschedule and Remove report false), so
+	// that a Watch made while a read was in progress (the Router's, before a refund) is
+	// followed by another read, not undone by the holder removing a payment it read final.
 	Add(ctx context.Context, id string, now, due time.Time) error
 	// Claim takes up to n entries due at or before dueBy, the earliest first, and leases
 	// each until leaseUntil: until then no other Claim returns it, unless Add makes it due
@@ -94,6 +97,7 @@ func (s *memoryStore) Add(_ context.Context, id string, now, due time.Time) erro
 	defer s.mu.Unlock()
 	s.pruneLocked(now)
 	if e, ok := s.byID[id]; ok {
+		e.Claim = ""
 		if due.Before(e.Due) {
 			e.Due = due
 			heap.Fix(&s.due, e.index)

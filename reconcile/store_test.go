@@ -107,3 +107,23 @@ func TestMemoryStoreRetention(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, "new", got[0].ID)
 }
+
+// A Watch while the payment is being read ends the reader's claim: the reader, finding it
+// final, cannot remove it, and the payment is read again (the Router watches before a
+// refund, which may land while a read of the captured payment is in progress).
+func TestMemoryStoreAddEndsAClaim(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := reconcile.NewMemoryStore(0)
+	require.NoError(t, s.Add(ctx, "a", t0, t0))
+	got, err := s.Claim(ctx, t0, t0.Add(time.Hour), 10)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.NoError(t, s.Add(ctx, "a", t0.Add(time.Second), t0.Add(time.Minute)))
+	ok, err := s.Remove(ctx, "a", got[0].Claim)
+	require.NoError(t, err)
+	assert.False(t, ok, "the claim ended with the Add")
+	again, err := s.Claim(ctx, t0.Add(time.Minute), t0.Add(time.Hour), 10)
+	require.NoError(t, err)
+	assert.Len(t, again, 1, "read again")
+}

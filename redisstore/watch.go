@@ -17,9 +17,11 @@ import (
 // entries (JSON) and a hash of the tokens of the claims that hold them, with a counter that
 // makes the tokens.
 
-// watchAddScript: KEYS due, since, entries; ARGV id, now ms, due ms, entry JSON. A new id is
-// added due at ARGV[3]; a watched one becomes due then if that is sooner.
+// watchAddScript: KEYS due, since, entries, claims; ARGV id, now ms, due ms, entry JSON. A
+// new id is added due at ARGV[3]; a watched one becomes due then if that is sooner, and its
+// claim, if any, ends.
 var watchAddScript = redis.NewScript(`
+redis.call('HDEL', KEYS[4], ARGV[1])
 local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not cur then
   redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
@@ -125,7 +127,7 @@ func (s *watchStore) Add(ctx context.Context, id string, now, due time.Time) err
 	if err != nil {
 		return err
 	}
-	if err := watchAddScript.Run(ctx, s.rdb, []string{s.due, s.since, s.entries}, id, ms(now), ms(due), js).Err(); err != nil {
+	if err := watchAddScript.Run(ctx, s.rdb, []string{s.due, s.since, s.entries, s.claims}, id, ms(now), ms(due), js).Err(); err != nil {
 		return unavailable(nameWatch, "add", id, err)
 	}
 	return nil

@@ -309,3 +309,23 @@ func TestReconcilerReplicasShareRedis(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, left, "and changed nothing")
 }
+
+// A Watch while the payment is being read ends the reader's claim (see reconcile.Store).
+func TestWatchStoreAddEndsAClaim(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	ctx := context.Background()
+	s := redisstore.NewWatchStore(srv.Client(t))
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	require.NoError(t, s.Add(ctx, "a", t0, t0))
+	got, err := s.Claim(ctx, t0, t0.Add(time.Hour), 10)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.NoError(t, s.Add(ctx, "a", t0.Add(time.Second), t0.Add(time.Minute)))
+	ok, err := s.Remove(ctx, "a", got[0].Claim)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	again, err := s.Claim(ctx, t0.Add(time.Minute), t0.Add(time.Hour), 10)
+	require.NoError(t, err)
+	assert.Len(t, again, 1)
+}

@@ -583,7 +583,7 @@ func (w *world) duplicates(ctx context.Context, r *rand.Rand, p *payment) error 
 		var mine []int
 		ds := c.Deliveries()
 		for i, d := range ds {
-			if !d.Replay && d.PaymentID == p.id && d.URL != "" {
+			if !d.Replay && !d.Lost && d.PaymentID == p.id && d.URL != "" {
 				mine = append(mine, i)
 			}
 		}

@@ -65,6 +65,10 @@ type world struct {
 
 	entrecardByItem map[string][]entrecardtest.Transaction // built by reconcile
 
+	// fn is the merchant's function as the webhook handler runs it: hooks.fn, wrapped by
+	// worldOptions.wrap.
+	fn func(context.Context, *paykit.Notification) error
+
 	// keyed makes every capture, refund and cancel carry an operation key (TestSoakKeyed).
 	keyed bool
 	// newEcster makes a new ecster Client for the same fake and merchant: the merchant's
@@ -81,8 +85,12 @@ func (noLimit) Wait(ctx context.Context) error { return ctx.Err() }
 
 // newWorld starts the merchant's server, the fakes (which notify it), the clients and the
 // Router, and closes them all when t ends.
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, modes ...worldOptions) *world {
 	t.Helper()
+	var o worldOptions
+	if len(modes) > 0 {
+		o = modes[0]
+	}
 	w := &world{hooks: newRecorder(), stats: newStats()}
 
 	// The merchant's server listens first, so its URLs can go into the fakes' configs.
@@ -149,9 +157,13 @@ func newWorld(t *testing.T) *world {
 	ecs, err := w.newEcster()
 	require.NoError(t, err)
 
-	w.router, err = paykit.NewRouter([]paykit.Provider{ecr, ent, ech, ecs}, soakRoutes())
+	w.router, err = paykit.NewRouter([]paykit.Provider{ecr, ent, ech, ecs}, soakRoutes(), o.router...)
 	require.NoError(t, err)
-	mux.Handle("/webhooks/", w.router.WebhookHandler("/webhooks", w.hooks.fn))
+	w.fn = w.hooks.fn
+	if o.wrap != nil {
+		w.fn = o.wrap(w.fn)
+	}
+	mux.Handle("/webhooks/", w.router.WebhookHandler("/webhooks", w.fn, o.webhook...))
 	return w
 }
 
