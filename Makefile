@@ -35,6 +35,7 @@ fuzz:
 ## soak: the Router over the four fakes with random faults, 5,000 payments (SOAK_PAYMENTS), with -race
 soak:
 	$(GO) test -race -count=1 -timeout 30m -run '^TestSoak(Keyed)?$$' -v ./internal/soak -soak.payments=$(or $(SOAK_PAYMENTS),5000)
+	$(GO) test -race -count=1 -timeout 30m -run '^TestSoakLost$$' -v ./internal/soak -soak.lost.payments=$(or $(SOAK_PAYMENTS),5000)
 
 ## demo: the checkout through every provider against the in-process fakes
 demo:
