@@ -79,6 +79,11 @@
 // # Costs
 //
 // The in-memory Store (NewMemoryStore, the default) serves one process and forgets on
-// restart; it is bounded in time (DefaultStoreRetention after the first Watch). See
-// BenchmarkPass for the cost of a pass and of an entry.
+// restart; it is bounded in time (DefaultStoreRetention after the first Watch). It costs
+// about 270 bytes per watched payment with a 36-byte id (BenchmarkMemoryStorePerEntry). A
+// pass costs about 3 µs and 1 kB of garbage per payment besides the provider's read
+// (BenchmarkPass, 10,000 payments); on Redis (redisstore.NewWatchStore, loopback) about 65
+// µs per payment, two round trips (the dedupe claim and the reschedule; claims come 100 at a
+// time), and about 460 bytes of Redis memory per watched payment. The reads themselves
+// dominate: at the default budget of 5 per second, 10,000 due payments take 2,000 s.
 package reconcile
