@@ -13,11 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// recWatcher is a Watcher that records its calls in the same log as the providers'
+// recWatcher is a Watcher that records its calls in the call logs of the provider stubs
 // (a shared log shows the order: watch before create).
 type recWatcher struct {
 	mu    sync.Mutex
-	log   *[]string
 	err   error
 	ids   map[string]bool
 	stubs []*routeStub
