@@ -56,13 +56,16 @@ const (
 	MethodBankTransfer   = "BANK_TRANSFER" // payouts
 )
 
-// Errors of the control methods and of WaitDelivered. ErrClosed, ErrGaveUp, ErrNoNotifyURL
-// and ErrUnknownPayment are the values every paykit fake shares.
+// Errors of the control methods and of WaitDelivered. ErrClosed, ErrGaveUp, ErrLost,
+// ErrNoNotifyURL and ErrUnknownPayment are the values every paykit fake shares.
 var (
 	// ErrClosed: the server is closed.
 	ErrClosed = fakeserver.ErrClosed
 	// ErrGaveUp: a callback's attempts ran out without a 200 answer.
 	ErrGaveUp = fakeserver.ErrGaveUp
+	// ErrLost: a notification the server was told to lose (LoseNotifications,
+	// LosePaymentNotifications) was never sent.
+	ErrLost = fakeserver.ErrLost
 	// ErrNoNotifyURL: the payin or payout has no callbackUrl and Config.NotifyURL is empty,
 	// so no callback comes.
 	ErrNoNotifyURL = fakeserver.ErrNoNotifyURL

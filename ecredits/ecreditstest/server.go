@@ -44,13 +44,16 @@ const (
 	RouteRequestPaid     = "/api/v1/requests/{id}/paid"
 )
 
-// Errors of the control methods and of WaitDelivered. ErrClosed, ErrGaveUp, ErrNoNotifyURL
-// and ErrUnknownPayment are the values every paykit fake shares.
+// Errors of the control methods and of WaitDelivered. ErrClosed, ErrGaveUp, ErrLost,
+// ErrNoNotifyURL and ErrUnknownPayment are the values every paykit fake shares.
 var (
 	// ErrClosed: the server is closed.
 	ErrClosed = fakeserver.ErrClosed
 	// ErrGaveUp: a webhook's attempts ran out without a 200 answer.
 	ErrGaveUp = fakeserver.ErrGaveUp
+	// ErrLost: a notification the server was told to lose (LoseNotifications,
+	// LosePaymentNotifications) was never sent.
+	ErrLost = fakeserver.ErrLost
 	// ErrNoNotifyURL: no webhook URL is configured, so no webhook is sent.
 	ErrNoNotifyURL = fakeserver.ErrNoNotifyURL
 	// ErrUnknownPayment: no transaction request has that id.

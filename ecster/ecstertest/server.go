@@ -41,13 +41,16 @@ const (
 	RouteTerms          = "/v1/paymentmethods/terms"
 )
 
-// Errors of the control methods and of WaitDelivered. ErrClosed, ErrGaveUp, ErrNoNotifyURL
-// and ErrUnknownPayment are the values every paykit fake shares.
+// Errors of the control methods and of WaitDelivered. ErrClosed, ErrGaveUp, ErrLost,
+// ErrNoNotifyURL and ErrUnknownPayment are the values every paykit fake shares.
 var (
 	// ErrClosed: the server is closed.
 	ErrClosed = fakeserver.ErrClosed
 	// ErrGaveUp: an OEN's attempts ran out without a 200 answer.
 	ErrGaveUp = fakeserver.ErrGaveUp
+	// ErrLost: a notification the server was told to lose (LoseNotifications,
+	// LosePaymentNotifications) was never sent.
+	ErrLost = fakeserver.ErrLost
 	// ErrNoNotifyURL: the cart named no notificationUrl and Config.NotifyURL is empty, so
 	// no OEN is sent.
 	ErrNoNotifyURL = fakeserver.ErrNoNotifyURL

@@ -36,13 +36,16 @@ const (
 	RouteLeave   = "/buy/leave"   // POST: the buyer leaves before any transaction (no result)
 )
 
-// Errors of the control methods and of WaitDelivered. ErrClosed, ErrGaveUp, ErrNoNotifyURL
-// and ErrUnknownPayment are the values every paykit fake shares.
+// Errors of the control methods and of WaitDelivered. ErrClosed, ErrGaveUp, ErrLost,
+// ErrNoNotifyURL and ErrUnknownPayment are the values every paykit fake shares.
 var (
 	// ErrClosed: the server is closed.
 	ErrClosed = fakeserver.ErrClosed
 	// ErrGaveUp: the deliveries of a result ended without a 200 answer.
 	ErrGaveUp = fakeserver.ErrGaveUp
+	// ErrLost: a notification the server was told to lose (LoseNotifications,
+	// LosePaymentNotifications) was never sent.
+	ErrLost = fakeserver.ErrLost
 	// ErrNoNotifyURL: the fake knows no notify URL for the payment: its buy link was not
 	// opened yet, so no result will come.
 	ErrNoNotifyURL = fakeserver.ErrNoNotifyURL
