@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/paykit/paykit/internal/hookwire"
 	"github.com/paykit/paykit/internal/webhookcore"
 )
 
@@ -368,5 +369,15 @@ func (h *Hooks) webhookObserver(provider string) *webhookcore.Observer {
 				h.Store(ctx, StoreCall{Store: "dedupe", Op: op, Duration: d, Err: err})
 			}
 		},
+	}
+}
+
+// init hands the webhook observer to provider packages (EchelonPay's payout handler) through
+// an internal package, so that their handlers report as NewWebhookHandler's do without the
+// conversion being exported.
+func init() {
+	hookwire.WebhookObserver = func(h any, provider string) *webhookcore.Observer {
+		hooks, _ := h.(*Hooks)
+		return hooks.webhookObserver(provider)
 	}
 }

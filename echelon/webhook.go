@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/paykit/paykit"
+	"github.com/paykit/paykit/internal/hookwire"
 	"github.com/paykit/paykit/internal/webhookcore"
 )
 
@@ -127,6 +128,10 @@ func otherKind(k callbackKind) callbackKind {
 	return callbackPayout
 }
 
+// payoutHandlerName is the name PayoutWebhookHandler goes by in its dedupe keys, its log
+// lines and what it reports to paykit's Hooks.
+const payoutHandlerName = ProviderName + " payout"
+
 // PayoutWebhookHandler returns the http.Handler to mount at the callback URL of payouts
 // (PayoutRequest.CallbackURL). It follows the rules of paykit.NewWebhookHandler, with the
 // same code: the body is read with a size limit (413 past it); with Config.NotifySecret, a
@@ -137,16 +142,24 @@ func otherKind(k callbackKind) callbackKind {
 // redelivery, also one arriving at the same moment, is answered 200 without running fn again,
 // and a later change runs it again. An error from fn answers 500, so that EchelonPay calls
 // back again. opts are paykit's WebhookOptions (WithDedupStore, WithMaxBodyBytes,
-// WithWebhookLogger).
+// WithWebhookLogger, WithWebhookHooks).
+//
+// With paykit.WithWebhookHooks, each callback is reported as NewWebhookHandler's
+// deliveries are: a paykit.OpHandleNotification operation (the GetPayout's HTTP attempts
+// nest under it when the client has hooks too) whose payment id is the payout's, its
+// verdict (Hooks.Webhook) and the latency of each dedupe store call (Hooks.Store). Their
+// provider is "echelon payout", as in the handler's log lines, so that a payout callback
+// whose function fails is told apart from a payin's.
 func (c *Client) PayoutWebhookHandler(fn func(context.Context, *Payout) error, opts ...paykit.WebhookOption) http.Handler {
 	s := paykit.NewWebhookSettings(opts...)
 	return webhookcore.Handler(webhookcore.Spec[string, *Payout]{
 		// Not ProviderName alone: a payout's dedupe keys must not meet those of a payin with
 		// the same id in a shared store.
-		Name:    ProviderName + " payout",
-		Store:   s.Store,
-		MaxBody: s.MaxBody,
-		Logger:  s.Logger,
+		Name:     payoutHandlerName,
+		Store:    s.Store,
+		MaxBody:  s.MaxBody,
+		Logger:   s.Logger,
+		Observer: hookwire.WebhookObserver(s.Hooks, payoutHandlerName),
 		Parse: func(r *http.Request) (webhookcore.Parsed[string], error) {
 			cb, err := c.readCallback("parse payout callback", r, callbackPayout)
 			if err != nil {
