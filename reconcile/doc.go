@@ -76,6 +76,17 @@
 // it on), so that it claims the state's key as well: without it, a result the handler
 // processed and the same state read by a poll would each run fn.
 //
+// # Observing
+//
+// Stats counts what the Reconciler did. WithHooks reports each poll to paykit's Hooks, as
+// clients, Routers and webhook handlers report theirs (otelpaykit.NewHooks makes them
+// OpenTelemetry spans and metrics): one paykit.OpReconcile operation per payment read,
+// named after the provider read through, with the payment id and the outcome; the read's
+// GetPayment (and a Router's, with the provider's under it) and fn nest under it, and each
+// call to the dedupe store is reported with its latency (Hooks.Store, "dedupe"). The
+// Reconciler's own rate limit is waited on before the operation starts. The watch store's
+// calls are reported by the store itself (redisstore.WithHooks).
+//
 // # Costs
 //
 // The in-memory Store (NewMemoryStore, the default) serves one process and forgets on

@@ -86,6 +86,7 @@ type config struct {
 	batch, workers      int
 	lease, interval     time.Duration
 	final               func(*paykit.Payment) bool
+	hooks               *paykit.Hooks
 }
 
 // WithStore keeps the watch list in s, e.g. redisstore.NewWatchStore shared by replicas.
@@ -151,6 +152,15 @@ func WithInterval(d time.Duration) Option { return func(c *config) { c.interval 
 // WithFinal replaces paykit.Status.IsFinal as the test of a payment that needs no more
 // reading, e.g. to stop at StatusAuthorized for a shop that captures from its own records.
 func WithFinal(fn func(*paykit.Payment) bool) Option { return func(c *config) { c.final = fn } }
+
+// WithHooks makes the Reconciler report each poll to h (see paykit.Hooks and "Observing" in
+// the package doc): a paykit.OpReconcile operation from the read to the decision, with the
+// provider's name (p.Name(): "router" for a Router), the payment id and the outcome (the
+// read's error, fn's or the dedupe store's; nil when the state was processed, was a
+// duplicate, or the payment was given up), and the latency of each dedupe store call
+// (Hooks.Store). The read's own operation, and fn's work, nest under it. Give the same h to
+// the provider (paykit.WithHooks) or Router (paykit.WithRouterHooks) it reads through.
+func WithHooks(h *paykit.Hooks) Option { return func(c *config) { c.hooks = h } }
 
 // Reconciler reads watched payments until they are final and feeds every state it reads to
 // the merchant's function on the webhook handler's once-only path. It implements
@@ -390,12 +400,21 @@ func (r *Reconciler) poll(ctx context.Context, e Entry) (p Pass) {
 		r.giveBack(ctx, e)
 		return p
 	}
+	// The operation starts after the Reconciler's own limiter, which paces polls on purpose,
+	// so that its duration is the read's and fn's.
+	ctx, done := r.cfg.hooks.StartOperation(ctx, r.p.Name(), paykit.OpReconcile, e.ID)
+	var (
+		doneID  string
+		doneErr error
+	)
+	defer func() { done.End(doneID, doneErr) }()
 	pay, err := r.p.GetPayment(ctx, e.ID)
 	if err == nil && pay == nil {
 		err = errors.New("provider returned no payment and no error")
 	}
 	if ctx.Err() != nil {
 		// Stopping: whatever the read found, the next pass reads it again.
+		doneErr = ctx.Err()
 		r.giveBack(ctx, e)
 		return p
 	}
@@ -404,6 +423,7 @@ func (r *Reconciler) poll(ctx context.Context, e Entry) (p Pass) {
 	p.Polls = 1
 	r.polls.Add(1)
 	if err != nil {
+		doneErr = err
 		return r.readFailed(ctx, e, now, err)
 	}
 	e.NotFoundSince = time.Time{}
@@ -417,9 +437,11 @@ func (r *Reconciler) poll(ctx context.Context, e Entry) (p Pass) {
 		}
 		pay = &cp
 	}
-	ran, err := paykit.RunOncePerState(ctx, r.dedup, pay, func(ctx context.Context) error {
+	doneID = pay.ID
+	ran, err := paykit.RunOncePerStateHooked(ctx, r.dedup, r.cfg.hooks, pay, func(ctx context.Context) error {
 		return r.fn(ctx, &paykit.Notification{Provider: pay.Provider, PaymentID: pay.ID, Event: Event, Payment: pay})
 	})
+	doneErr = err
 	if ran {
 		p.Ran = 1
 		r.ran.Add(1)
