@@ -230,8 +230,8 @@ func NewServer(cfg Config) *Server {
 		jwt.WithTimeFunc(s.Now),
 	)
 	s.fake = fakeserver.New(fakeserver.Config{
-		Route:  route,
-		Handle: s.handle,
+		Route:  routeWithPages, // the API, and the web app (pages.go)
+		Handle: s.handleWithPages,
 		Fail: func(status int) response {
 			return errorResponse(status, "INJECTED_FAILURE", "Failure injected by echelontest.FailNext.")
 		},

@@ -168,11 +168,8 @@ func NewServer(cfg Config) *Server {
 		jwt.WithTimeFunc(s.Now),
 	)
 	s.fake = fakeserver.New(fakeserver.Config{
-		Route: func(path string) string {
-			pattern, _ := route(path)
-			return pattern
-		},
-		Handle: s.handle,
+		Route:  routeWithPages, // the API, and the buyer's pages (pages.go)
+		Handle: s.handleWithPages,
 		Fail: func(status int) response {
 			return problemResponse(status, "Failure injected by ecreditstest.FailNext.")
 		},

@@ -148,8 +148,8 @@ func NewServer(cfg Config) *Server {
 		refs:   make(map[string][]*order),
 	}
 	s.fake = fakeserver.New(fakeserver.Config{
-		Route:        route,
-		Handle:       s.handle,
+		Route:        routeWithPages, // the API, and the checkout page (pages.go)
+		Handle:       s.handleWithPages,
 		Fail:         failAnswer,
 		Malformed:    malformed,
 		Now:          cfg.Now,

@@ -184,7 +184,7 @@ func NewServer(cfg Config) *Server {
 	}
 	s.fake = fakeserver.New(fakeserver.Config{
 		Route:  route,
-		Handle: s.handle,
+		Handle: s.handleWithPages, // the /buy page as HTML to a browser (pages.go)
 		Fail: func(status int) response {
 			return textResponse(status, "Failure injected by entrecardtest.FailNext.")
 		},
