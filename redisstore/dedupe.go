@@ -66,12 +66,14 @@ const (
 // one per process and keep it: Finish names only the key, so the store remembers, in
 // memory, the token of each claim it holds, and a Finish must reach the store that claimed.
 func NewDedupStore(rdb redis.UniversalClient, opts ...Option) paykit.DedupStore {
-	return &dedupStore{rdb: rdb, cfg: newConfig(opts), tokens: make(map[string]string)}
+	cfg := newConfig(opts)
+	return &dedupStore{rdb: rdb, cfg: cfg, obs: observer{cfg.hooks, hookDedupe}, tokens: make(map[string]string)}
 }
 
 type dedupStore struct {
 	rdb redis.UniversalClient
 	cfg config
+	obs observer
 
 	// tokens holds the token of each claim this store holds, by dedupe key: Finish names only
 	// the key, and must not release a claim another holder took after this one's lease ended.
@@ -94,16 +96,21 @@ func (s *dedupStore) Claim(ctx context.Context, key string) (bool, error) {
 	leaseMS := millis(s.cfg.lease)
 	poll := minPoll
 	for {
+		start := s.obs.start()
 		res, err := claimScript.Run(ctx, s.rdb, []string{rk}, token, leaseMS).Int64Slice()
 		if err == nil && len(res) != 2 {
 			err = fmt.Errorf("claim script answered %v", res)
 		}
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
-				return false, ctxErr
+				err = ctxErr
+			} else {
+				err = unavailable(nameDedupe, "claim", "", err)
 			}
-			return false, unavailable(nameDedupe, "claim", "", err)
+			s.obs.done(ctx, "claim", start, err)
+			return false, err
 		}
+		s.obs.done(ctx, "claim", start, nil)
 		switch res[0] {
 		case claimTaken:
 			s.mu.Lock()
@@ -143,9 +150,14 @@ func (s *dedupStore) Finish(ctx context.Context, key string, processed bool) err
 	if processed {
 		flag = "1"
 	}
+	start := s.obs.start()
 	mine, err := finishScript.Run(ctx, s.rdb, []string{s.redisKey(key)}, token, flag, millis(s.cfg.retention)).Int64()
 	if err != nil {
-		return unavailable(nameDedupe, "finish", "", err)
+		err = unavailable(nameDedupe, "finish", "", err)
+	}
+	s.obs.done(ctx, "finish", start, err)
+	if err != nil {
+		return err
 	}
 	if mine == 0 {
 		// The lease ended while the holder worked and a redelivery took the key: fn may run

@@ -64,6 +64,14 @@
 // The stores and the limiter log to the logger paykit.SetDefaultLogger set, unless
 // WithLogger gives them one of their own.
 //
+// # Observing
+//
+// WithHooks reports the latency of every Redis round trip of the stores to paykit's
+// Hooks.Store (otelpaykit.NewHooks records it in paykit.store.duration), under "redis
+// dedupe", "redis ownership", "redis watch" and "redis entrecard", apart from the "dedupe"
+// and "ownership" calls that webhook handlers, Routers and reconcilers report themselves.
+// The watch and Entrecard stores are reported by nothing else.
+//
 // # Limiter
 //
 // NewLimiter implements paykit.Limiter: at most limit requests start in any window across

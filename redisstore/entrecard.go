@@ -32,12 +32,14 @@ return {1, ARGV[1]}
 func NewEntrecardStore(rdb redis.UniversalClient, opts ...Option) entrecard.Store {
 	// One hash tag for every key: SaveResult checks a transaction id and appends to a
 	// payment's results in one script, and a Cluster runs a script only on one slot.
-	return &entrecardStore{rdb: rdb, base: newConfig(opts).prefix + "entrecard:{entrecard}:"}
+	cfg := newConfig(opts)
+	return &entrecardStore{rdb: rdb, base: cfg.prefix + "entrecard:{entrecard}:", obs: observer{cfg.hooks, hookEntrecard}}
 }
 
 type entrecardStore struct {
 	rdb  redis.UniversalClient
 	base string
+	obs  observer
 }
 
 func (s *entrecardStore) orderKey(id string) string   { return s.base + "order:" + id }
@@ -86,6 +88,8 @@ func (s *entrecardStore) SaveResult(ctx context.Context, r entrecard.Result) (en
 }
 
 func (s *entrecardStore) saveOnce(ctx context.Context, op, id string, keys []string, data []byte) (created bool, stored []byte, err error) {
+	start := s.obs.start()
+	defer func() { s.obs.done(ctx, op, start, err) }()
 	res, err := saveOnceScript.Run(ctx, s.rdb, keys, data).Slice()
 	if err != nil {
 		return false, nil, unavailable(nameEntrecard, op, id, err)
@@ -107,11 +111,15 @@ func (s *entrecardStore) Lookup(ctx context.Context, id string) (entrecard.Entry
 	}
 	var order *redis.StringCmd
 	var results *redis.StringSliceCmd
+	start := s.obs.start()
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		order = p.Get(ctx, s.orderKey(id))
 		results = p.LRange(ctx, s.resultsKey(id), 0, -1)
 		return nil
 	})
+	if s.obs.active() {
+		s.obs.done(ctx, "lookup", start, lookupErr(id, err, order, results))
+	}
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return entrecard.Entry{}, false, unavailable(nameEntrecard, "lookup", id, err)
 	}
@@ -138,6 +146,20 @@ func (s *entrecardStore) Lookup(ctx context.Context, id string) (entrecard.Entry
 		e.Results = append(e.Results, w.result())
 	}
 	return e, e.Order != nil || len(e.Results) > 0, nil
+}
+
+// lookupErr is the error Lookup's round trip ended with, for WithHooks: the first of the
+// transaction's error and its commands' that is not redis.Nil (a key that is not there).
+func lookupErr(id string, err error, cmds ...redis.Cmder) error {
+	for _, c := range cmds {
+		if err == nil || errors.Is(err, redis.Nil) {
+			err = c.Err()
+		}
+	}
+	if err == nil || errors.Is(err, redis.Nil) {
+		return nil
+	}
+	return unavailable(nameEntrecard, "lookup", id, err)
 }
 
 // wireOrder and wireResult are how orders and results are stored: JSON with names of their

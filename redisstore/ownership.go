@@ -40,20 +40,24 @@ return 0
 // another replica goes to the same provider. Each operation touches one key, so any Cluster
 // slot serves it. Owners never expire: a refund may come months after the payment.
 func NewOwnershipStore(rdb redis.UniversalClient, opts ...Option) paykit.OwnershipStore {
-	return &ownershipStore{rdb: rdb, base: newConfig(opts).prefix + "owner:"}
+	cfg := newConfig(opts)
+	return &ownershipStore{rdb: rdb, base: cfg.prefix + "owner:", obs: observer{cfg.hooks, hookOwnership}}
 }
 
 type ownershipStore struct {
 	rdb  redis.UniversalClient
 	base string
+	obs  observer
 }
 
 // Claim records provider as the owner of id unless id has one, and counts the claim, in one
 // atomic script.
-func (s *ownershipStore) Claim(ctx context.Context, id, provider string) (paykit.Ownership, error) {
+func (s *ownershipStore) Claim(ctx context.Context, id, provider string) (o paykit.Ownership, err error) {
 	if id == "" || provider == "" {
 		return paykit.Ownership{}, errors.New("redisstore: ownership needs an id and a provider")
 	}
+	start := s.obs.start()
+	defer func() { s.obs.done(ctx, "claim", start, err) }()
 	res, err := ownerClaimScript.Run(ctx, s.rdb, []string{s.base + id}, provider).Slice()
 	if err != nil {
 		return paykit.Ownership{}, unavailable(nameOwnership, "claim", id, err)
@@ -70,7 +74,9 @@ func (s *ownershipStore) Claim(ctx context.Context, id, provider string) (paykit
 }
 
 // Move hands id from one provider to another while from owns it and no claim came after seq.
-func (s *ownershipStore) Move(ctx context.Context, id, from, to string, seq int64) error {
+func (s *ownershipStore) Move(ctx context.Context, id, from, to string, seq int64) (err error) {
+	start := s.obs.start()
+	defer func() { s.obs.done(ctx, "move", start, err) }()
 	moved, err := moveScript.Run(ctx, s.rdb, []string{s.base + id}, from, to, strconv.FormatInt(seq, 10)).Int()
 	if err != nil {
 		return unavailable(nameOwnership, "move", id, err)
@@ -83,7 +89,9 @@ func (s *ownershipStore) Move(ctx context.Context, id, from, to string, seq int6
 }
 
 // Owner returns the provider that owns id.
-func (s *ownershipStore) Owner(ctx context.Context, id string) (string, bool, error) {
+func (s *ownershipStore) Owner(ctx context.Context, id string) (_ string, _ bool, err error) {
+	start := s.obs.start()
+	defer func() { s.obs.done(ctx, "owner", start, err) }()
 	owner, err := s.rdb.HGet(ctx, s.base+id, "owner").Result()
 	if errors.Is(err, redis.Nil) {
 		return "", false, nil

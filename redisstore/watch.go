@@ -94,15 +94,18 @@ const nameWatch = "watch store"
 // Every call is one script on one Cluster slot; times come from the Reconciler's clock, so
 // replicas' clocks should agree to well within the backoff's MinWait.
 func NewWatchStore(rdb redis.UniversalClient, opts ...Option) reconcile.Store {
-	tag := "{" + newConfig(opts).prefix + "watch}:"
+	cfg := newConfig(opts)
+	tag := "{" + cfg.prefix + "watch}:"
 	return &watchStore{rdb: rdb, due: tag + "due", since: tag + "since", entries: tag + "entries",
-		claims: tag + "claims", seq: tag + "seq", retention: reconcile.DefaultStoreRetention}
+		claims: tag + "claims", seq: tag + "seq", retention: reconcile.DefaultStoreRetention,
+		obs: observer{cfg.hooks, hookWatch}}
 }
 
 type watchStore struct {
 	rdb                              redis.UniversalClient
 	due, since, entries, claims, seq string
 	retention                        time.Duration
+	obs                              observer
 }
 
 // watchEntry is an entry as it is kept: what reconcile.Entry holds but its due time (the
@@ -127,13 +130,17 @@ func (s *watchStore) Add(ctx context.Context, id string, now, due time.Time) err
 	if err != nil {
 		return err
 	}
-	if err := watchAddScript.Run(ctx, s.rdb, []string{s.due, s.since, s.entries, s.claims}, id, ms(now), ms(due), js).Err(); err != nil {
-		return unavailable(nameWatch, "add", id, err)
+	start := s.obs.start()
+	if err = watchAddScript.Run(ctx, s.rdb, []string{s.due, s.since, s.entries, s.claims}, id, ms(now), ms(due), js).Err(); err != nil {
+		err = unavailable(nameWatch, "add", id, err)
 	}
-	return nil
+	s.obs.done(ctx, "add", start, err)
+	return err
 }
 
-func (s *watchStore) Claim(ctx context.Context, dueBy, leaseUntil time.Time, n int) ([]reconcile.Entry, error) {
+func (s *watchStore) Claim(ctx context.Context, dueBy, leaseUntil time.Time, n int) (_ []reconcile.Entry, err error) {
+	start := s.obs.start()
+	defer func() { s.obs.done(ctx, "claim", start, err) }()
 	res, err := watchClaimScript.Run(ctx, s.rdb, []string{s.due, s.since, s.entries, s.claims, s.seq},
 		ms(dueBy), ms(leaseUntil), n, ms(dueBy.Add(-s.retention))).StringSlice()
 	if err != nil {
@@ -162,25 +169,40 @@ func (s *watchStore) Reschedule(ctx context.Context, e reconcile.Entry) (bool, e
 	if err != nil {
 		return false, err
 	}
+	start := s.obs.start()
 	n, err := watchRescheduleScript.Run(ctx, s.rdb, []string{s.due, s.entries, s.claims}, e.ID, e.Claim, ms(e.Due), js).Int()
 	if err != nil {
-		return false, unavailable(nameWatch, "reschedule", e.ID, err)
+		err = unavailable(nameWatch, "reschedule", e.ID, err)
+	}
+	s.obs.done(ctx, "reschedule", start, err)
+	if err != nil {
+		return false, err
 	}
 	return n == 1, nil
 }
 
 func (s *watchStore) Remove(ctx context.Context, id, claim string) (bool, error) {
+	start := s.obs.start()
 	n, err := watchRemoveScript.Run(ctx, s.rdb, []string{s.due, s.since, s.entries, s.claims}, id, claim).Int()
 	if err != nil {
-		return false, unavailable(nameWatch, "remove", id, err)
+		err = unavailable(nameWatch, "remove", id, err)
+	}
+	s.obs.done(ctx, "remove", start, err)
+	if err != nil {
+		return false, err
 	}
 	return n == 1, nil
 }
 
 func (s *watchStore) Len(ctx context.Context) (int, error) {
+	start := s.obs.start()
 	n, err := s.rdb.ZCard(ctx, s.due).Result()
 	if err != nil {
-		return 0, unavailable(nameWatch, "len", "", err)
+		err = unavailable(nameWatch, "len", "", err)
+	}
+	s.obs.done(ctx, "len", start, err)
+	if err != nil {
+		return 0, err
 	}
 	return int(n), nil
 }
