@@ -5,13 +5,34 @@ FUZZTIME    ?= 20s
 BENCHTIME   ?= 1s
 PKGS        := ./...
 
-.PHONY: test lint bench fuzz demo cover soak
+.PHONY: test lint bench fuzz demo cover soak browser-test screenshots shop
 
 ## test: vet, then every test with the race detector (the redisstore tests need redis-server)
 test:
 	@command -v redis-server >/dev/null 2>&1 || echo "redis-server is not on PATH: the redisstore tests will be skipped (apt-get install redis-server; PAYKIT_REQUIRE_REDIS=1 fails them instead)"
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
+	$(MAKE) browser-test
+
+## browser-test: headless Chromium through the demo shop and the fakes' buyer pages (module e2e;
+## skipped without chromium unless PAYKIT_REQUIRE_BROWSER=1; screenshots in e2e/testdata/out)
+browser-test:
+	cd e2e && $(GO) vet ./... && $(GO) test -count=1 -timeout 5m ./...
+
+## screenshots: remake the README's screenshots (docs/screenshots) from the browser test's
+SHOTS := ecster-1-products:shop-products ecredits-3-payment-page:shop-payment-qr \
+	ecster-4-ecster-checkout:ecster-checkout echelon-4-echelon-webapp:echelon-webapp \
+	ecredits-5-ecredits-wallet:ecredits-wallet entrecard-4-entrecard-buy:entrecard-buy \
+	ecster-7-order-paid:shop-order-paid
+screenshots:
+	rm -rf e2e/testdata/out
+	cd e2e && PAYKIT_REQUIRE_BROWSER=1 $(GO) test -count=1 -timeout 5m ./...
+	mkdir -p docs/screenshots
+	@for s in $(SHOTS); do cp e2e/testdata/out/$${s%%:*}.png docs/screenshots/$${s##*:}.png; echo docs/screenshots/$${s##*:}.png; done
+
+## shop: the demo shop over the in-process fakes, on http://127.0.0.1:8080 (SHOP_ADDR)
+shop:
+	$(GO) run ./examples/shop
 
 ## lint: gofmt, vet and staticcheck (pinned)
 lint:
