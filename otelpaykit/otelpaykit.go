@@ -6,6 +6,9 @@
 //	client, err := ecster.New(cfg, paykit.WithHooks(hooks))
 //	router, err := paykit.NewRouter(providers, routes, paykit.WithRouterHooks(hooks))
 //	handler := paykit.NewWebhookHandler(client, fn, paykit.WithWebhookHooks(hooks))
+//	payouts := echelonClient.PayoutWebhookHandler(onPayout, paykit.WithWebhookHooks(hooks))
+//	dedup := redisstore.NewDedupStore(rdb, redisstore.WithHooks(hooks)) // and the other stores
+//	rec, err := reconcile.New(router, dedup, fn, reconcile.WithHooks(hooks))
 //
 // # Traces
 //
@@ -15,8 +18,11 @@
 // it: "not_found", "unavailable", …; also error.type when it failed). A Router's operation
 // holds the provider's; a webhook delivery's holds the provider's ParseNotification and the
 // GetPayment that fetched the state, and carries paykit.webhook.verdict and
-// http.response.status_code. Spans start from the caller's context: a request's span, or a
-// span propagated into it, is their parent.
+// http.response.status_code; EchelonPay's payout callbacks are "echelon payout handle
+// notification". A reconciler's poll of one payment is "<provider> reconcile" ("router
+// reconcile" when it reads through a Router), holding the read's operation and what fn does
+// with the context it is given. Spans start from the caller's context (the pass's, for a
+// reconciler): a request's span, or a span propagated into it, is their parent.
 //
 // Under each operation, one client span per HTTP attempt, per OpenTelemetry's HTTP client
 // conventions: named "<method> <url.template>" ("GET /v1/orders/{id}"), with
@@ -52,8 +58,11 @@
 //     (processed, duplicate, bad_signature, malformed, fetch_failed, fn_failed, …).
 //   - paykit.router.failovers (counter): failovers taken, by paykit.failover.from,
 //     paykit.failover.to and paykit.failover.reason (alert on provider_refused).
-//   - paykit.store.duration (histogram, s): dedupe and ownership store calls, by
-//     paykit.store, paykit.store.operation and paykit.outcome.
+//   - paykit.store.duration (histogram, s): store calls, by paykit.store,
+//     paykit.store.operation and paykit.outcome: the "dedupe" and "ownership" calls of
+//     webhook handlers, Routers and reconcilers (a Claim's wait for another holder
+//     included), and with redisstore.WithHooks each Redis round trip of its stores ("redis
+//     dedupe", "redis ownership", "redis watch", "redis entrecard").
 package otelpaykit
 
 import (
@@ -136,8 +145,9 @@ type recorder struct {
 }
 
 // NewHooks returns the paykit.Hooks that record spans and metrics. Give the same *Hooks to
-// every client (paykit.WithHooks), Router (paykit.WithRouterHooks) and webhook handler
-// (paykit.WithWebhookHooks). It fails only when the MeterProvider refuses an instrument.
+// every client (paykit.WithHooks), Router (paykit.WithRouterHooks), webhook handler
+// (paykit.WithWebhookHooks, also for EchelonPay's PayoutWebhookHandler), reconciler
+// (reconcile.WithHooks) and Redis store (redisstore.WithHooks). It fails only when the MeterProvider refuses an instrument.
 func NewHooks(opts ...Option) (*paykit.Hooks, error) {
 	cfg := config{}
 	for _, o := range opts {
@@ -180,7 +190,7 @@ func NewHooks(opts ...Option) (*paykit.Hooks, error) {
 	r.tokenFetches = count("paykit.token.fetches", "{fetch}", "Waits for a bearer token fetch.")
 	r.deliveries = count("paykit.webhook.deliveries", "{delivery}", "Webhook deliveries by verdict.")
 	r.failovers = count("paykit.router.failovers", "{failover}", "Creates a Router moved to another provider.")
-	r.storeDuration = seconds("paykit.store.duration", "Duration of dedupe and ownership store calls.")
+	r.storeDuration = seconds("paykit.store.duration", "Duration of calls to the stores paykit keeps state in.")
 	if err != nil {
 		return nil, err
 	}

@@ -143,11 +143,12 @@ func TestRetryAfterAndLimiter(t *testing.T) {
 }
 
 // TestNoOpenTelemetryElsewhere: only this package (and its example) links OpenTelemetry; the
-// root package and the provider packages do not.
+// root package, the provider packages, the reconciler and the Redis stores do not.
 func TestNoOpenTelemetryElsewhere(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", "github.com/paykit/paykit", "github.com/paykit/paykit/ecster",
-		"github.com/paykit/paykit/echelon", "github.com/paykit/paykit/ecredits", "github.com/paykit/paykit/entrecard").CombinedOutput()
+		"github.com/paykit/paykit/echelon", "github.com/paykit/paykit/ecredits", "github.com/paykit/paykit/entrecard",
+		"github.com/paykit/paykit/reconcile", "github.com/paykit/paykit/redisstore").CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), "github.com/paykit/paykit/internal/transport")
 	for _, dep := range strings.Fields(string(out)) {
