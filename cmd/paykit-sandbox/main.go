@@ -39,14 +39,17 @@
 // process, fail, expire, cancel; entrecard pay, cancel, leave; every provider redeliver
 // (the payment's latest notification once more). An end-to-end example in shell:
 //
-//	eval "$(go run ./cmd/paykit-sandbox | grep -m1 -B100 PAYKIT_SANDBOX_URL)" &  # or copy the lines
-//	# … the backend creates a payment with id order-1 at $ECSTER_BASE_URL …
-//	curl -s -X POST "$PAYKIT_SANDBOX_URL/api/ecster/pay/order-1"
-//	curl -s "$PAYKIT_SANDBOX_URL/api/payments"
+//	go build -o /tmp/paykit-sandbox ./cmd/paykit-sandbox
+//	/tmp/paykit-sandbox > sandbox.env &            # the env lines, then it serves
+//	until grep -q PAYKIT_SANDBOX_URL sandbox.env 2>/dev/null; do sleep 0.2; done
+//	set -a; . ./sandbox.env; set +a
+//	# … the backend, started with these variables, creates payment order-1 at $ECSTER_BASE_URL …
+//	curl -s -X POST "$PAYKIT_SANDBOX_URL/api/ecster/pay/order-1"   # {"ok":true,"result":"<order id>"}
+//	curl -s "$PAYKIT_SANDBOX_URL/api/payments"                     # READY, its OEN and the answers
 //
 // # CLI
 //
-// paykit-sandbox ACTION PROVIDER ID calls the control API of a running sandbox (-sandbox URL,
+// paykit-sandbox ACTION [-sandbox URL] PROVIDER ID calls the control API of a running sandbox (-sandbox URL,
 // else $PAYKIT_SANDBOX_URL, else http://127.0.0.1:8090) and prints its answer: pay, expire,
 // decline, abort, block, process, fail, cancel, leave, redeliver; paykit-sandbox payments
 // prints GET /api/payments.
@@ -184,7 +187,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		u := strings.TrimSuffix(*base, "/") + "/api/" + url.PathEscape(fs.Arg(0)) + "/" + url.PathEscape(action) + "/" + url.PathEscape(fs.Arg(1))
 		resp, err = client.Post(u, "application/json", nil)
 	default:
-		fmt.Fprintln(stderr, "usage: paykit-sandbox ACTION PROVIDER PAYMENT-ID | paykit-sandbox payments  [-sandbox URL]")
+		fmt.Fprintln(stderr, "usage: paykit-sandbox ACTION [-sandbox URL] PROVIDER PAYMENT-ID | paykit-sandbox payments [-sandbox URL]")
 		return 2
 	}
 	if err != nil {
