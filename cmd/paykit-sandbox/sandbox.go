@@ -191,7 +191,7 @@ type Notification struct {
 
 // Payments lists every payment at every fake, newest first.
 func (s *Sandbox) Payments() []Payment {
-	var out []Payment
+	out := []Payment{} // JSON [] when there are none
 	for _, r := range s.ECredits.Requests() {
 		st := "pending"
 		switch {
