@@ -90,7 +90,7 @@
 // Server embeds the Controls shared by every paykit fake (documented on
 // internal/fakeserver.Controls): FailNext, DropNext, MalformedNext, SetLatency,
 // ClearFaults, CallLog, Calls, Deliveries, WaitDelivered and Redeliver, with the types Call,
-// Fault, FaultOption, Delivery and Attempt and the errors ErrClosed, ErrGaveUp,
+// Fault, FaultOption, Delivery and Attempt and the errors ErrClosed, ErrGaveUp, ErrLost,
 // ErrNoNotifyURL and ErrUnknownPayment under the same names in each fake. Faults make the
 // next API calls misbehave (OnRoute picks which, RetryAfter adds the header): FailNext
 // answers a problem document, MalformedNext a 200 with JSON cut short. None of them affects

@@ -75,7 +75,7 @@
 // Server embeds the Controls shared by every paykit fake (documented on
 // internal/fakeserver.Controls): FailNext, DropNext, MalformedNext, SetLatency,
 // ClearFaults, CallLog, Calls, Deliveries, WaitDelivered and Redeliver, with the types Call,
-// Fault, FaultOption, Delivery and Attempt and the errors ErrClosed, ErrGaveUp,
+// Fault, FaultOption, Delivery and Attempt and the errors ErrClosed, ErrGaveUp, ErrLost,
 // ErrNoNotifyURL and ErrUnknownPayment under the same names in each fake. Faults make the
 // next pages misbehave (OnRoute picks which): FailNext answers an error page, MalformedNext
 // a 200 page cut short with no redirect, DropNext processes the purchase and closes the

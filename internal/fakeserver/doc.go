@@ -65,7 +65,7 @@
 //  2. Next to Server it re-exports the shared types and values under the same names, so
 //     that its users, who cannot import an internal package, can name them and every fake
 //     has the same ones: type aliases Call, Fault, FaultOption, Delivery and Attempt; the
-//     constants FaultNone … FaultCanceled; the errors ErrClosed, ErrGaveUp,
+//     constants FaultNone … FaultCanceled; the errors ErrClosed, ErrGaveUp, ErrLost,
 //     ErrNoNotifyURL and ErrUnknownPayment (the same values); and two one-line functions,
 //     OnRoute and RetryAfter, whose comments name its Route… constants.
 //  3. Routes: Route… constants, the patterns Config.Route returns, which CallLog, Calls and
