@@ -61,13 +61,7 @@ func StartDemo(base string, log *slog.Logger) (*Demo, error) {
 		d.Close()
 		return nil, err
 	}
-	router, err := paykit.NewRouter([]paykit.Provider{ecr, ent, ech, ecs}, []paykit.Route{
-		{Name: "Sweden", Match: paykit.Match{Currencies: []string{"SEK"}}, Providers: []string{"ecster"}},
-		{Name: "India", Match: paykit.Match{Currencies: []string{"INR"}}, Providers: []string{"echelon"}},
-		{Name: "euro", Match: paykit.Match{Currencies: []string{"EUR"}}, Providers: []string{"ecredits"}},
-		{Name: "eCredits", Match: paykit.Match{Currencies: []string{"ECS"}}, Providers: []string{"ecredits"}},
-		{Name: "Entrecard credits", Match: paykit.Match{Currencies: []string{"EC"}}, Providers: []string{"entrecard"}},
-	}, paykit.WithRouterLogger(log))
+	router, err := paykit.NewRouter([]paykit.Provider{ecr, ent, ech, ecs}, shopRoutes(), paykit.WithRouterLogger(log))
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -78,4 +72,15 @@ func StartDemo(base string, log *slog.Logger) (*Demo, error) {
 		ECreditsWallet: d.ECredits.WalletURL,
 	}, log)
 	return d, nil
+}
+
+// shopRoutes are the shop's rules: the cart's currency picks the provider.
+func shopRoutes() []paykit.Route {
+	return []paykit.Route{
+		{Name: "Sweden", Match: paykit.Match{Currencies: []string{"SEK"}}, Providers: []string{"ecster"}},
+		{Name: "India", Match: paykit.Match{Currencies: []string{"INR"}}, Providers: []string{"echelon"}},
+		{Name: "euro", Match: paykit.Match{Currencies: []string{"EUR"}}, Providers: []string{"ecredits"}},
+		{Name: "eCredits", Match: paykit.Match{Currencies: []string{"ECS"}}, Providers: []string{"ecredits"}},
+		{Name: "Entrecard credits", Match: paykit.Match{Currencies: []string{"EC"}}, Providers: []string{"entrecard"}},
+	}
 }

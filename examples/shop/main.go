@@ -15,6 +15,16 @@
 //
 // The listen address comes from -addr, else SHOP_ADDR, else 127.0.0.1:8080. The shop only
 // listens on the address given; the fakes listen on loopback ports of their own.
+//
+// Environment variables point the shop at real providers (or at a running
+// cmd/paykit-sandbox, whose env lines they are) instead of the in-process fakes: a provider
+// is used when its first variable is set, its *_BASE_URL empty meaning production.
+//
+//	ECREDITS_CLIENT_ID ECREDITS_API_KEY ECREDITS_WEBHOOK_SECRET ECREDITS_BASE_URL
+//	ECSTER_API_KEY ECSTER_MERCHANT_KEY ECSTER_BASE_URL
+//	ECHELON_MERCHANT_CODE ECHELON_SECRET ECHELON_BASE_URL
+//	ENTRECARD_SELLER_ID ENTRECARD_SECRET ENTRECARD_BASE_URL
+//	PAYKIT_SANDBOX_URL  (set by the sandbox: link the payment page to its buyer pages)
 package main
 
 import (
@@ -26,6 +36,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -46,18 +57,31 @@ func main() {
 	}
 	base := "http://" + ln.Addr().String()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	demo, err := StartDemo(base, log)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "shop:", err)
-		os.Exit(1)
+	var shop *Shop
+	if FromEnv(os.Getenv) {
+		// The environment names providers (real ones, or a paykit-sandbox's env lines).
+		s, names, err := StartFromEnv(base, log, os.Getenv)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "shop:", err)
+			os.Exit(1)
+		}
+		shop = s
+		fmt.Printf("paykit demo shop: open %s/ (providers from the environment: %s)\n", base, strings.Join(names, ", "))
+	} else {
+		demo, err := StartDemo(base, log)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "shop:", err)
+			os.Exit(1)
+		}
+		defer demo.Close()
+		shop = demo.Shop
+		fmt.Printf("paykit demo shop: open %s/\n", base)
+		for _, f := range demo.Fakes() {
+			fmt.Printf("  %-9s fake at %s\n", f.Name, f.URL)
+		}
 	}
-	defer demo.Close()
 
-	srv := &http.Server{Handler: demo.Shop.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Printf("paykit demo shop: open %s/\n", base)
-	for _, f := range demo.Fakes() {
-		fmt.Printf("  %-9s fake at %s\n", f.Name, f.URL)
-	}
+	srv := &http.Server{Handler: shop.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

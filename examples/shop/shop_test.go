@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/paykit/paykit/ecster/ecstertest"
 )
 
 // startShop serves a Demo on a loopback port, as main does.
@@ -225,4 +227,54 @@ func TestShopQRCodeImage(t *testing.T) {
 	img, err := png.Decode(bytes.NewReader(b))
 	require.NoError(t, err)
 	assert.Equal(t, 256, img.Bounds().Dx())
+}
+
+// TestShopFromEnv points the shop at providers named by environment variables, as after
+// sourcing paykit-sandbox's env lines: here the Ecster and eCredits fakes stand for the
+// sandbox. A purchase through Ecster links to the sandbox's checkout page and turns paid by
+// the webhook; a product whose provider is not configured cannot be bought.
+func TestShopFromEnv(t *testing.T) {
+	t.Parallel()
+	ecs := ecstertest.NewServer(ecstertest.Config{})
+	t.Cleanup(ecs.Close)
+	env := map[string]string{
+		"ECSTER_API_KEY": ecstertest.DefaultAPIKey, "ECSTER_MERCHANT_KEY": ecstertest.DefaultMerchantKey,
+		"ECSTER_BASE_URL": ecs.URL, "PAYKIT_SANDBOX_URL": "http://127.0.0.1:1",
+	}
+	getenv := func(k string) string { return env[k] }
+	require.True(t, FromEnv(getenv))
+	require.False(t, FromEnv(func(string) string { return "" }))
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	base := "http://" + ln.Addr().String()
+	shop, names, err := StartFromEnv(base, nil, getenv)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"ecster"}, names)
+	srv := &http.Server{Handler: shop.Handler()}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	c := browser(t)
+	id := checkout(t, c, base, "tent")
+	status, page, _ := get(t, c, base+"/orders/"+id+"/pay")
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, page, ecs.URL+ecstertest.PathCheckout+"?key=", "the payment page links to the sandbox's checkout")
+	_, err = ecs.Pay(id)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, shop.WaitState(ctx, id, OrderPaid))
+
+	// eCredits is not configured: its products have no route.
+	resp, err := c.PostForm(base+"/cart", url.Values{"product": {"mug"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	resp, err = c.PostForm(base+"/checkout", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.NotEqual(t, http.StatusSeeOther, resp.StatusCode, "no provider takes EUR here")
+
+	_, _, err = StartFromEnv(base, nil, func(string) string { return "" })
+	require.Error(t, err)
 }
