@@ -3,7 +3,6 @@ package echelon
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -111,13 +110,7 @@ func (c Client) GoString() string { return c.String() }
 
 // Format prints the client with String (GoString for %#v) whatever the verb, so that no verb
 // (%d, %x, ...) reaches the fields and their secrets.
-func (c Client) Format(f fmt.State, verb rune) {
-	if verb == 'v' && f.Flag('#') {
-		_, _ = io.WriteString(f, c.GoString())
-		return
-	}
-	_, _ = fmt.Fprintf(f, fmt.FormatString(f, verb), c.String())
-}
+func (c Client) Format(f fmt.State, verb rune) { safeprint.Format(f, verb, c.String()) }
 
 // LogValue prints the client for log/slog without its secrets.
 func (c Client) LogValue() slog.Value { return safeprint.ClientLogValue(c.config()) }

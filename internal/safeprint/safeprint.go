@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"reflect"
 	"strconv"
@@ -211,4 +212,15 @@ func JSON(v any) ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
+}
+
+// Format writes s, a value's secret-free String, for any verb: %#v and every other verb (%d,
+// %x, %q, ...) print s, so no verb reaches the value's fields and their secrets. A client
+// type's Format method is one call to it.
+func Format(f fmt.State, verb rune, s string) {
+	if verb == 'v' && f.Flag('#') {
+		_, _ = io.WriteString(f, s)
+		return
+	}
+	_, _ = fmt.Fprintf(f, fmt.FormatString(f, verb), s)
 }

@@ -2,6 +2,7 @@ package safeprint
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -95,4 +96,24 @@ func TestJSON(t *testing.T) {
 	b, err := json.Marshal(struct{ C sampleConfig }{sample()})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"C":{"ID":"merchant-1","Secret":"[REDACTED]","Empty":"","URL":"https://x.test","Test":true,"Timeout":"2s","Store":"safeprint.mapStore","None":"<nil>"}}`, string(b))
+}
+
+type formatted struct{ secret string }
+
+func (formatted) String() string                  { return "formatted{***}" }
+func (v formatted) Format(f fmt.State, verb rune) { Format(f, verb, v.String()) }
+
+func TestFormatEveryVerb(t *testing.T) {
+	t.Parallel()
+	v := formatted{secret: "s3cr3t"}
+	want := map[string]string{
+		"%v": "formatted{***}", "%+v": "formatted{***}", "%#v": "formatted{***}", "%s": "formatted{***}",
+		"%d": "%!d(string=formatted{***})", "%q": `"formatted{***}"`, "%x": fmt.Sprintf("%x", "formatted{***}"),
+		"%18s": "    formatted{***}",
+	}
+	for verb, w := range want {
+		got := fmt.Sprintf(verb, v)
+		assert.Equal(t, w, got, verb)
+		assert.NotContains(t, got, "s3cr3t", verb)
+	}
 }
