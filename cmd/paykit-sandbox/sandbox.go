@@ -107,7 +107,13 @@ var Actions = map[string][]string{
 }
 
 // Control runs action on the payment id at provider.
+//
+// The action "fault" takes a fault's name (see Fault) in place of a payment id: POST
+// /api/ecster/fault/drop-next, or `paykit-sandbox fault ecster drop-next`.
 func (s *Sandbox) Control(ctx context.Context, provider, action, id string) (string, error) {
+	if action == "fault" {
+		return s.Fault(provider, id)
+	}
 	if action == "redeliver" {
 		c := s.controls(provider)
 		if c == nil {
@@ -252,7 +258,7 @@ func (s *Sandbox) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_ = dashboard.Execute(w, map[string]any{"Payments": s.Payments(), "URLs": s.URLs, "Actions": Actions,
-			"Providers": Providers, "Message": r.URL.Query().Get("msg")})
+			"Providers": Providers, "Faults": Faults, "Message": r.URL.Query().Get("msg")})
 	})
 	mux.HandleFunc("GET /api/payments", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Payments())
@@ -305,4 +311,8 @@ form{display:inline}button{margin:1px}.muted{color:#666;font-size:.9em}code{font
 <td>{{range $p.Notifications}}#{{.Seq}} {{.Event}}{{if .Replay}} (replay){{end}} → {{range .Answers}}{{.}} {{end}}{{if .Delivered}}✓{{end}}<br>{{end}}</td>
 <td>{{range index $.Actions $p.Provider}}<form method="post" action="/control"><input type="hidden" name="provider" value="{{$p.Provider}}"><input type="hidden" name="id" value="{{$p.ID}}"><button name="action" value="{{.}}">{{.}}</button></form>{{end}}</td></tr>
 {{else}}<tr><td colspan="6">No payments yet: create one from your backend with the URLs and credentials above.</td></tr>{{end}}
-</table></body></html>`))
+</table>
+<h2>Faults</h2>
+<p class="muted">On the fake's next API call (or its notifications), as its Go controls do.</p>
+<table>{{range $p := .Providers}}<tr><td>{{$p}}</td><td>{{range $.Faults}}<form method="post" action="/control"><input type="hidden" name="provider" value="{{$p}}"><input type="hidden" name="action" value="fault"><button name="id" value="{{.}}">{{.}}</button></form>{{end}}</td></tr>
+{{end}}</table></body></html>`))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/paykit/paykit"
 	"github.com/paykit/paykit/ecster"
+	"github.com/paykit/paykit/internal/fakeserver"
 )
 
 // TestSandboxControlAPIAndForward: a backend creates a payment at the sandbox's Ecster; the
@@ -87,4 +88,50 @@ func TestSandboxControlAPIAndForward(t *testing.T) {
 	resp.Body.Close()
 	assert.Contains(t, string(page), "order-1")
 	assert.Contains(t, string(page), "READY")
+}
+
+// TestSandboxFaults: a fault put through the API (and the CLI) reaches the provider's fake:
+// a 503 on the next call, which the client retries through; a dropped answer; lost
+// notifications; unknown faults are 400; the dashboard offers the buttons.
+func TestSandboxFaults(t *testing.T) {
+	t.Parallel()
+	sb := NewSandbox(Creds{EcsterAPIKey: "k1", EcsterMerchantKey: "k2", EntrecardSellerID: "1", EntrecardSecret: "s"}, "", "")
+	defer sb.Close()
+	dash := httptest.NewServer(sb.Handler())
+	defer dash.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	client, err := ecster.New(ecster.Config{APIKey: "k1", MerchantKey: "k2", BaseURL: sb.URLs["ecster"], ShopTermsURL: "https://shop.example/terms"},
+		paykit.WithRetry(paykit.RetryPolicy{MaxAttempts: 1}))
+	require.NoError(t, err)
+	receiver := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer receiver.Close()
+	req := paykit.PaymentRequest{ID: "order-2", Amount: paykit.Money{Amount: 10000, Currency: "SEK"}, NotifyURL: receiver.URL,
+		Items: []paykit.Item{{Name: "Tent", Quantity: 1, UnitAmount: paykit.Money{Amount: 10000, Currency: "SEK"}, VATRate: 2500}}}
+
+	post := func(path string) int {
+		resp, err := http.Post(dash.URL+path, "application/json", nil)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusOK, post("/api/ecster/fault/unavailable-next"))
+	_, err = client.CreatePayment(ctx, req)
+	require.ErrorIs(t, err, paykit.ErrUnavailable, "the fault answered the next call 503")
+	_, err = client.CreatePayment(ctx, req)
+	require.NoError(t, err, "one call only")
+
+	var out, errOut bytes.Buffer
+	require.Equal(t, 0, cli([]string{"fault", "-sandbox", dash.URL, "ecster", "lose-notifications"}, &out, &errOut), errOut.String())
+	_, err = sb.Ecster.Pay("order-2")
+	require.NoError(t, err)
+	require.ErrorIs(t, sb.Ecster.WaitDelivered(ctx, "order-2"), fakeserver.ErrLost)
+
+	assert.Equal(t, http.StatusBadRequest, post("/api/ecster/fault/explode"))
+	assert.Equal(t, http.StatusBadRequest, post("/api/nowhere/fault/slow"))
+	resp, err := http.Get(dash.URL + "/")
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Contains(t, string(page), `value="drop-next"`)
 }
