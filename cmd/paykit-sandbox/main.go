@@ -37,7 +37,10 @@
 //
 // Actions: ecredits pay, expire; ecster pay, decline, abort, expire, block; echelon pay,
 // process, fail, expire, cancel; entrecard pay, cancel, leave; every provider redeliver
-// (the payment's latest notification once more). An end-to-end example in shell:
+// (the payment's latest notification once more). The action "fault" takes a fault's name in
+// place of the id and puts it on the provider's fake (POST /api/ecster/fault/drop-next):
+// fail-next, unavailable-next, rate-limit-next, drop-next, malformed-next, slow, fast,
+// lose-notifications, keep-notifications (see Sandbox.Fault). An end-to-end example in shell:
 //
 //	go build -o /tmp/paykit-sandbox ./cmd/paykit-sandbox
 //	/tmp/paykit-sandbox > sandbox.env &            # the env lines, then it serves
@@ -51,8 +54,8 @@
 //
 // paykit-sandbox ACTION [-sandbox URL] PROVIDER ID calls the control API of a running sandbox (-sandbox URL,
 // else $PAYKIT_SANDBOX_URL, else http://127.0.0.1:8090) and prints its answer: pay, expire,
-// decline, abort, block, process, fail, cancel, leave, redeliver; paykit-sandbox payments
-// prints GET /api/payments.
+// decline, abort, block, process, fail, cancel, leave, redeliver, fault (PROVIDER FAULT);
+// paykit-sandbox payments prints GET /api/payments.
 package main
 
 import (
