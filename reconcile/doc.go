@@ -25,7 +25,10 @@
 // payment unwatched; a Watch that fails sends nothing. Capture, Refund and Cancel through the
 // Router watch the payment again. Without a Router, call rec.Watch(ctx, id) after storing
 // the id and before CreatePayment (a Reconciler is a paykit.Watcher too; NewWatcher exists
-// because a Reconciler reading through a Router is built after it).
+// because a Reconciler reading through a Router is built after it), and again after each
+// Capture, Refund and Cancel returns, whatever its outcome: a pass that read the payment
+// final (captured) while a refund was on its way has taken it off the list, and only a
+// Watch made after the refund landed has its new state read.
 //
 // fn gets a paykit.Notification with Event "reconcile", the provider's name, the canonical
 // payment id and the payment as read. An error (or a panic) in fn gives the state back: the
