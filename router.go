@@ -498,7 +498,16 @@ func (r *Router) GetPayment(ctx context.Context, id string) (pay *Payment, err e
 	if err != nil {
 		return nil, err
 	}
-	return p.GetPayment(ctx, id)
+	pay, err = p.GetPayment(ctx, id)
+	if err == nil && pay != nil && pay.Provider == "" {
+		// A provider that leaves its name out (a merchant's own) would make a poll through
+		// the Router key its states under "router" while its webhooks use its own name: one
+		// state, two dedupe keys, fn twice. The owner's name it is, on a copy.
+		cp := *pay
+		cp.Provider = p.Name()
+		pay = &cp
+	}
+	return pay, err
 }
 
 // Capture asks the provider that owns id, with opts (an IdempotencyKey travels to it).
@@ -512,6 +521,7 @@ func (r *Router) Capture(ctx context.Context, id string, amount Money, opts ...C
 	if err := r.watch(ctx, "capture", id); err != nil {
 		return nil, err
 	}
+	defer r.rewatch(ctx, "capture", id)
 	return p.Capture(ctx, id, amount, opts...)
 }
 
@@ -526,6 +536,7 @@ func (r *Router) Refund(ctx context.Context, id string, amount Money, opts ...Ca
 	if err := r.watch(ctx, "refund", id); err != nil {
 		return nil, err
 	}
+	defer r.rewatch(ctx, "refund", id)
 	return p.Refund(ctx, id, amount, opts...)
 }
 
@@ -540,6 +551,7 @@ func (r *Router) Cancel(ctx context.Context, id string, opts ...CallOption) (pay
 	if err := r.watch(ctx, "cancel", id); err != nil {
 		return nil, err
 	}
+	defer r.rewatch(ctx, "cancel", id)
 	return p.Cancel(ctx, id, opts...)
 }
 

@@ -1,6 +1,9 @@
 package paykit
 
-import "context"
+import (
+	"context"
+	"log/slog"
+)
 
 // Watcher keeps a watch list of payments whose final state must reach the merchant even
 // when no notification brings it: a reconciler (package reconcile) re-reads each watched
@@ -34,4 +37,19 @@ func (r *Router) watch(ctx context.Context, op, id string) error {
 		return storeError(op, id, "watch store", err)
 	}
 	return nil
+}
+
+// rewatch watches id again once an operation on it has returned, whatever its outcome: a
+// poll that read the payment while the operation was on its way may have found it final
+// (captured, not yet refunded) and dropped it, and the state the operation made must still
+// reach fn if its notification is lost. The watch before the operation stays, for a crash
+// in between. A failure here is logged, not returned: the operation's own result stands.
+func (r *Router) rewatch(ctx context.Context, op, id string) {
+	if r.watcher == nil {
+		return
+	}
+	if err := r.watcher.Watch(context.WithoutCancel(ctx), id); err != nil {
+		r.log.LogAttrs(ctx, slog.LevelError, "router: could not watch the payment again after the operation",
+			slog.String("op", op), slog.String("payment_id", id), slog.String("error", err.Error()))
+	}
 }
