@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -160,7 +161,7 @@ func (c *Client) transact(ctx context.Context, op, paymentID, orderID string, ty
 			return nil, nil, true, outcome(sendErr, op, cerr, ref, "the caller's context ended while it was sent: it may have been processed")
 		}
 		if noAnswer(sendErr) {
-			// No answer came (a timeout, a dropped connection): the transaction may still be
+			// No answer came (a timeout, a dropped connection, a gateway's 502/504): the transaction may still be
 			// on its way or being processed, and a read made at once would not show it, so
 			// that the send below would make a second one. Give it the retry policy's wait
 			// first. (Ecster has no idempotency key: no wait closes this gap entirely; see
@@ -209,11 +210,20 @@ func (c *Client) transact(ctx context.Context, op, paymentID, orderID string, ty
 	}
 }
 
-// noAnswer reports whether a failed send got no answer at all (no status): a network failure
-// or a timeout, after which the transaction may still be on its way.
+// noAnswer reports whether a failed send got no answer from Ecster itself: no status at all
+// (a network failure, a timeout), or a gateway's 502 or 504 (a proxy or load balancer in
+// front of Ecster gave up waiting, while the request may still be on its way to Ecster or
+// being processed there). After either, a read made at once may not show the transaction yet.
 func noAnswer(err error) bool {
 	var pe *paykit.Error
-	return errors.As(err, &pe) && pe.StatusCode == 0
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.StatusCode {
+	case 0, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
 
 // mayHaveReached reports whether a failed send may have been processed by Ecster: no answer
