@@ -25,7 +25,8 @@ type Order struct {
 	Consumer       *Consumer
 	Transactions   []Transaction
 
-	// summary: the answer had no transactions member, as a search may answer summaries.
+	// summary: the answer had no transactions member, as a search may answer summaries, or
+	// an empty one that cannot be the whole list (money moved).
 	summary bool
 }
 
@@ -156,7 +157,11 @@ func (w *wireOrder) decode() Order {
 		ID: w.ID, MerchantID: w.MerchantID, Status: w.Status, Created: w.Created.Time, Amount: w.Amount,
 		Currency: w.Currency, DebitedAmount: w.DebitedAmount, CreditedAmount: w.CreditedAmount,
 		OrderReference: w.OrderReference, Properties: w.Properties, Consumer: w.Consumer,
-		summary: w.Transactions == nil,
+		// A summary: no transactions member, or an empty one while the order shows money
+		// moved (debited, credited, or annulled): the transactions are elsewhere, and an
+		// operation key's reference must never be judged absent from a list without them.
+		summary: w.Transactions == nil || (len(w.Transactions) == 0 &&
+			(w.DebitedAmount > 0 || w.CreditedAmount > 0 || w.Status == OrderAnnulled)),
 	}
 	if len(w.Transactions) > 0 {
 		o.Transactions = make([]Transaction, len(w.Transactions))
