@@ -54,10 +54,11 @@ import (
 //
 // A PaymentRequest.ID the merchant gives is sent as it is; a provider that cannot hold it
 // refuses it before sending anything, and that comes back (see Failover, 2). An empty ID is
-// generated in the form of the provider tried: 32 lowercase hex digits for Entrecard (at
-// most 32 characters), a dashed lowercase UUID for the others (eCredits wants a GUID). No
-// form fits both, so a failover between providers of different forms generates a new id for
-// the next provider, and the Payment or the error names that id; the first id stays
+// generated in the form of the provider tried, by its NewID (IDMaker; else a dashed
+// lowercase UUID): 32 lowercase hex digits for Entrecard (at most 32 characters), a dashed
+// lowercase UUID for the others (eCredits wants a GUID). No form fits both, so a failover
+// to a provider that does not take the id (IDChecker) generates a new id for it, and the
+// Payment or the error names that id; the first id stays
 // recorded with the provider that created nothing under it. Between providers of one form
 // the id stays. A merchant who stores the id before calling should pick the provider's own
 // NewID (each provider package has one) and route so that every candidate takes its form.
@@ -84,8 +85,9 @@ import (
 //
 // With WithWatcher (a reconcile.Reconciler's watch list) every payment id is watched from
 // after its ownership record and before its create is sent, the new id of a failover too,
-// and again before each Capture, Refund and Cancel: the reconciler finds the final state of
-// payments whose notifications never arrive. A watch that fails sends nothing and returns
+// and again before and after each Capture, Refund and Cancel (a poll made while the
+// operation was on its way may have found the payment final and dropped it): the
+// reconciler finds the final state of payments whose notifications never arrive. A watch that fails sends nothing and returns
 // ErrStoreUnavailable, as an ownership store failure does.
 type Router struct {
 	providers map[string]Provider
