@@ -137,41 +137,9 @@ func TestSoakLost(t *testing.T) {
 	recDone := make(chan error, 1)
 	go func() { recDone <- rec.Run(recCtx) }()
 
-	chaosCtx, stopChaos := context.WithCancel(ctx)
-	chaosDone := make(chan struct{})
-	go func() { defer close(chaosDone); w.slowAnswers(chaosCtx, seed) }()
-
 	start := time.Now()
-	ledger := make([]*payment, n)
-	ended := make([]time.Time, n)
 	v := newViolations()
-	var mu sync.Mutex
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				r := rand.New(rand.NewPCG(seed, uint64(i)+1))
-				p := newPayment(r, i)
-				err := w.run(ctx, r, p)
-				mu.Lock()
-				ledger[i], ended[i] = p, time.Now()
-				if err != nil {
-					v.add(vMerchantFailed, "%v", err)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for i := range n {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	stopChaos()
-	<-chaosDone
+	ledger, ended := w.runPayments(ctx, n, workers, seed, v)
 	for _, c := range w.faults {
 		c.ClearFaults()
 		c.SetLatency(0)

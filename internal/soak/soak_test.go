@@ -59,13 +59,34 @@ func runSoak(t *testing.T, keyed bool) {
 	fnRand := rand.New(rand.NewPCG(seed, 0))
 	w.hooks.fail = func() bool { return fnRand.IntN(100) < 3 } // called under the recorder's lock
 
+	start := time.Now()
+	v := newViolations()
+	ledger, _ := w.runPayments(ctx, n, workers, seed, v)
+	ran := time.Since(start)
+
+	w.settle(ctx, ledger, v)
+	require.NoError(t, ctx.Err(), "the soak's guard timeout ended it")
+	report := w.reconcile(ctx, ledger, v)
+	t.Logf("soak: %d payments ran in %s, settled and reconciled in %s", n, ran.Round(time.Millisecond), (time.Since(start) - ran).Round(time.Millisecond))
+	for _, l := range report.lines {
+		t.Logf("  %s", l)
+	}
+	for _, inv := range invariants {
+		t.Logf("  %s: %d", inv, v.n[inv])
+	}
+	assertClean(t, v)
+}
+
+// runPayments runs n payments through w on workers goroutines, with slow answers struck at
+// random meanwhile, and returns each payment as the merchant saw it and when its last step
+// ended. A merchant or customer step that fails is a violation in v.
+func (w *world) runPayments(ctx context.Context, n, workers int, seed uint64, v *violations) ([]*payment, []time.Time) {
 	chaosCtx, stopChaos := context.WithCancel(ctx)
 	chaosDone := make(chan struct{})
 	go func() { defer close(chaosDone); w.slowAnswers(chaosCtx, seed) }()
 
-	start := time.Now()
 	ledger := make([]*payment, n)
-	v := newViolations()
+	ended := make([]time.Time, n)
 	var mu sync.Mutex
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -78,7 +99,7 @@ func runSoak(t *testing.T, keyed bool) {
 				p := newPayment(r, i)
 				err := w.run(ctx, r, p)
 				mu.Lock()
-				ledger[i] = p
+				ledger[i], ended[i] = p, time.Now()
 				if err != nil {
 					v.add(vMerchantFailed, "%v", err)
 				}
@@ -93,17 +114,5 @@ func runSoak(t *testing.T, keyed bool) {
 	wg.Wait()
 	stopChaos()
 	<-chaosDone
-	ran := time.Since(start)
-
-	w.settle(ctx, ledger, v)
-	require.NoError(t, ctx.Err(), "the soak's guard timeout ended it")
-	report := w.reconcile(ctx, ledger, v)
-	t.Logf("soak: %d payments ran in %s, settled and reconciled in %s", n, ran.Round(time.Millisecond), (time.Since(start) - ran).Round(time.Millisecond))
-	for _, l := range report.lines {
-		t.Logf("  %s", l)
-	}
-	for _, inv := range invariants {
-		t.Logf("  %s: %d", inv, v.n[inv])
-	}
-	assertClean(t, v)
+	return ledger, ended
 }
